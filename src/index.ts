@@ -1,0 +1,11 @@
+export { createShield, type Shield } from './shield.js';
+export type { ShieldOptions, Thresholds, VelocityRule } from './config.js';
+export { ShieldConfigError, type ShieldConfigErrorCode } from './errors.js';
+export type { ChallengeEvent, ShieldEventMap } from './events.js';
+export type { LoginRouteOptions } from './middleware/login.js';
+export type { StepUpRouteOptions } from './middleware/step-up.js';
+export type { Action, AuthResult, Decision, Reason, RouteKind, ShieldRequest, ShieldRequestState } from './types.js';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export type { Store, CounterSpec, CounterRef, CounterValue, LockRecord, LockReason } from './stores/store.js';
+export { passwordStrength, type Strength } from './signals/password-strength.js';
+export { jsonErrorHandler } from './responses.js';

@@ -1,0 +1,33 @@
+import { createHmac } from 'node:crypto';
+
+/**
+ * Every identifier is keyed with HMAC-SHA-256 under the shield secret before it touches a
+ * store, a log or an event, so a dump of our own state is not a list of users or IPs. A
+ * domain label separates the kinds, so an IP hash can never collide with an account hash.
+ */
+export type IdKind = 'acct' | 'user' | 'ip' | 'net' | 'dev' | 'chal';
+
+export type Keyer = (kind: IdKind, value: string) => string;
+
+/** 128 bits of HMAC output, base64url: short keys, no practical collisions. */
+export function createKeyer(secret: string | Buffer): Keyer {
+  return (kind, value) => createHmac('sha256', secret).update(kind).update('\0').update(value).digest('base64url').slice(0, 22);
+}
+
+/**
+ * Store key names. Keys that belong to one account carry its id as a Redis Cluster hash tag so
+ * they land in one slot and can be read in one round trip.
+ */
+export const storeKeys = {
+  /** An (account, device) pair that has completed a login. */
+  knownDevice: (account: string, device: string) => `dev:{${account}}:${device}`,
+  /** Cached password-quality flags for an account, set after it authenticates. */
+  passwordFlags: (account: string) => `pwq:{${account}}`,
+  /** A pending step-up challenge, by the hash of its token. */
+  challenge: (challenge: string) => `chal:{${challenge}}`,
+  challengeAttempts: (challenge: string) => `chal:{${challenge}}:n`,
+  /** Recent credential change marker for an app user id (hashed). */
+  recentChange: (user: string) => `chg:{${user}}`,
+  /** Withdrawal lock for an app user id (hashed). */
+  withdrawalLock: (user: string) => `lock:{${user}}`,
+} as const;

@@ -1,0 +1,100 @@
+import type { RequestHandler } from 'express';
+import { resolveConfig, type ShieldOptions } from './config.js';
+import { errorMessage, ShieldCore } from './core.js';
+import { ShieldConfigError } from './errors.js';
+import type { ShieldEventMap } from './events.js';
+import { leakedAddressesFromList, loadLeakedAddresses, type LeakedAddressSource } from './leaks/source.js';
+import { type LoginRouteOptions, loginGuard } from './middleware/login.js';
+import { type StepUpRouteOptions, stepUpGuard } from './middleware/step-up.js';
+import { jsonErrorHandler } from './responses.js';
+import { MemoryStore } from './stores/memory.js';
+
+export interface Shield {
+  /** Guard a login route. */
+  login(options: LoginRouteOptions): RequestHandler;
+  /** Guard the route that answers a login's step-up challenge. */
+  stepUp(options: StepUpRouteOptions): RequestHandler;
+  /** JSON answers for malformed, oversized or badly encoded bodies (mount after routes). */
+  errorHandler(): ReturnType<typeof jsonErrorHandler>;
+  on<E extends keyof ShieldEventMap>(event: E, listener: (...args: ShieldEventMap[E]) => void): Shield;
+  off<E extends keyof ShieldEventMap>(event: E, listener: (...args: ShieldEventMap[E]) => void): Shield;
+  /** Resolves once asynchronous sources (a leak file given by path) are loaded. */
+  readonly ready: Promise<void>;
+  /** Stop timers and watchers; closes the store only if the shield created it. */
+  close(): Promise<void>;
+}
+
+/** Create a shield. Validates every option now and throws `ShieldConfigError` on mistakes. */
+export function createShield(options: ShieldOptions = {}): Shield {
+  const config = resolveConfig(options);
+  const ownStore = options.store === undefined;
+  const store = options.store ?? new MemoryStore({ now: config.now });
+  const core = new ShieldCore(config, store, options.breachedPasswords);
+  if (options.onDecision) core.on('decision', options.onDecision);
+
+  const ready = attachLeaks(core, options.leakedAddresses, config.secret);
+
+  const shield: Shield = {
+    login: (routeOptions) => {
+      requireCallback(routeOptions?.authenticate, 'login', 'authenticate');
+      return loginGuard(core, routeOptions);
+    },
+    stepUp: (routeOptions) => {
+      requireCallback(routeOptions?.verifySecondFactor, 'stepUp', 'verifySecondFactor');
+      return stepUpGuard(core, routeOptions);
+    },
+    errorHandler: () => jsonErrorHandler(),
+    on: (event, listener) => {
+      core.on(event, listener as never);
+      return shield;
+    },
+    off: (event, listener) => {
+      core.off(event, listener as never);
+      return shield;
+    },
+    ready,
+    close: async () => {
+      core.leaks?.close();
+      await core.insured.insurance.close();
+      if (ownStore) await store.close();
+    },
+  };
+  return shield;
+}
+
+function attachLeaks(core: ShieldCore, leaks: ShieldOptions['leakedAddresses'], secret: string): Promise<void> {
+  if (leaks === undefined) return Promise.resolve();
+  if (typeof leaks === 'string') {
+    return loadLeakedAddresses(leaks, {
+      secret,
+      watch: true,
+      onError: (error) => core.config.logger.error(`[account-shield] leak list reload failed: ${errorMessage(error)}`),
+    }).then((source) => {
+      core.leaks = source;
+    });
+  }
+  if (Array.isArray(leaks)) {
+    core.leaks = leakedAddressesFromList(leaks as readonly string[], secret);
+    return Promise.resolve();
+  }
+  const source = leaks as LeakedAddressSource;
+  if (typeof source.has !== 'function') {
+    throw new ShieldConfigError(
+      'INVALID_TYPE',
+      'options.leakedAddresses must be a path, an array of addresses or a LeakedAddressSource.',
+      'Pass a file path (plain list or built corpus), an array, or the result of loadLeakedAddresses().',
+    );
+  }
+  core.leaks = source;
+  return Promise.resolve();
+}
+
+function requireCallback(fn: unknown, route: string, name: string): void {
+  if (typeof fn !== 'function') {
+    throw new ShieldConfigError(
+      'MISSING_CALLBACK',
+      `shield.${route}() needs a ${name} callback.`,
+      `Pass { ${name}: async (...) => ... } so the shield can use the app's own check.`,
+    );
+  }
+}

@@ -1,0 +1,30 @@
+import type { ResolvedConfig } from '../config.js';
+import type { CounterValue } from '../stores/store.js';
+import type { Reason } from '../types.js';
+
+/** Per-account password facts remembered after the account last authenticated. */
+export interface PasswordFlags {
+  /** zxcvbn score 0–4 of the (bounded) password. */
+  readonly score: number;
+  readonly breached: boolean;
+}
+
+/** Everything the signals look at, read from the store in one round trip beforehand. */
+export interface SignalInput {
+  readonly config: ResolvedConfig;
+  /** Velocity counters by family name (see `velocity.ts`). */
+  readonly counters: ReadonlyMap<string, CounterValue>;
+  /** undefined: the request carried no valid device cookie. */
+  readonly deviceKnown: boolean | undefined;
+  readonly leakedAddress: boolean;
+  readonly passwordFlags: PasswordFlags | undefined;
+  readonly waveActive: boolean;
+  /** Epoch ms of the account's latest credential change, if recent. */
+  readonly recentChangeAt: number | undefined;
+}
+
+/**
+ * A signal is a pure function of the pre-read input: no I/O, so a decision costs one store
+ * round trip however many signals run, and each signal is unit-testable on its own.
+ */
+export type Signal = (input: SignalInput) => readonly Reason[];

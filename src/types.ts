@@ -1,0 +1,65 @@
+import type { Request } from 'express';
+
+export type Action = 'allow' | 'challenge' | 'block';
+
+/** The route kinds the shield guards; credential-change kinds are configurable strings. */
+export type RouteKind = 'login' | 'step-up' | 'credential-change' | 'withdrawal';
+
+/** One signal's contribution to a decision. */
+export interface Reason {
+  /** Signal name, e.g. `leaked-address`, `velocity.ip`, `device.new`. */
+  readonly signal: string;
+  /** Points added (negative lowers risk). */
+  readonly points: number;
+  /** Short human explanation; never contains raw identifiers. */
+  readonly detail: string;
+}
+
+/** HMAC-keyed identifiers of the request (never raw email, IP or device id). */
+export interface DecisionIds {
+  readonly account?: string;
+  readonly ip: string;
+  readonly subnet: string;
+  readonly device?: string;
+}
+
+export interface Decision {
+  readonly route: string;
+  readonly kind: RouteKind;
+  /** For credential changes, which change (`password`, `email`, ...). */
+  readonly change?: string;
+  /** What the policy decided. */
+  readonly action: Action;
+  /** What was actually done: equals `action` unless monitor mode (then always `allow`). */
+  readonly enforced: Action;
+  readonly monitor: boolean;
+  readonly score: number;
+  readonly reasons: readonly Reason[];
+  readonly ids: DecisionIds;
+  /** Seconds until the source may retry, for blocks. */
+  readonly retryAfterSeconds?: number;
+  /** True when the store could not answer and local insurance limits were used. */
+  readonly degraded?: boolean;
+  /** What happened after the decision, where the shield saw it (e.g. the password was wrong). */
+  readonly outcome?: 'success' | 'failure' | 'blocked' | 'challenged';
+  readonly at: number;
+}
+
+/** What the app's `authenticate` callback answers. */
+export type AuthResult = { userId: string } | null | undefined | false;
+
+/** Attached to the request as `req.shield` by every shield middleware. */
+export interface ShieldRequestState {
+  decision?: Decision;
+  /** The authenticated app user id, set once login or step-up succeeded. */
+  userId?: string;
+  /** True when this request passed a step-up challenge. */
+  steppedUp?: boolean;
+}
+
+export type ShieldRequest = Request & { shield?: ShieldRequestState };
+
+export interface Logger {
+  warn(message: string): void;
+  error(message: string): void;
+}
