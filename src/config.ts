@@ -79,6 +79,26 @@ export interface PasswordOptions {
   rememberDays: number;
 }
 
+/** How long a change kind locks withdrawals; `riskyHours` when the change needed step-up. */
+export interface LockDuration {
+  hours: number;
+  riskyHours?: number;
+}
+
+export interface LockOptions {
+  /** Per change kind. Add your own kinds (e.g. `withdrawal-address`) here. */
+  durations: Record<string, LockDuration>;
+  /** Reasons kept per lock (newest last). */
+  maxReasons: number;
+}
+
+export interface CredentialChangeOptions {
+  thresholds: Thresholds;
+  /** A session older than this changing credentials adds `staleSessionPoints`. */
+  maxSessionAgeSec: number;
+  staleSessionPoints: number;
+}
+
 export interface ShieldOptions {
   /** HMAC key for every identifier (≥ 32 characters). Required when NODE_ENV=production. */
   secret?: string;
@@ -99,6 +119,10 @@ export interface ShieldOptions {
   challenge?: Partial<ChallengeOptions>;
   device?: Partial<DeviceOptions>;
   password?: Partial<PasswordOptions>;
+  /** Withdrawal-lock durations per change kind. */
+  locks?: { durations?: Record<string, LockDuration>; maxReasons?: number };
+  /** Scoring of credential changes (password, email, 2FA reset, API keys, ...). */
+  credentialChange?: { thresholds?: Partial<Thresholds>; maxSessionAgeSec?: number; staleSessionPoints?: number };
   /** When the store fails, login decisions fall back to in-process limits (default true). */
   failOpen?: boolean;
   /** Called with every decision (also emitted as the `decision` event). */
@@ -120,6 +144,8 @@ export interface ResolvedConfig {
   device: DeviceOptions;
   password: PasswordOptions;
   failOpen: boolean;
+  locks: LockOptions;
+  credentialChange: CredentialChangeOptions;
   logger: Logger;
   now: () => number;
 }
@@ -132,7 +158,7 @@ export const defaults = {
     knownDevice: -30,
     weakPassword: 15,
     breachedPassword: 30,
-    recentCredentialChange: 20,
+    recentCredentialChange: 30,
   },
   velocity: {
     ip: { limit: 20, windowSec: 900, points: 100 },
@@ -145,6 +171,27 @@ export const defaults = {
   challenge: { ttlSec: 300, maxAttempts: 5 },
   device: { cookieName: 'as_dev', maxAgeDays: 365, knownForDays: 180, secure: 'auto' as const },
   password: { maxScoredLength: 20, minScore: 3, weakBelow: 2, rememberDays: 30 },
+  /**
+   * Exchange practice (see DESIGN.md): 24 h after password, 2FA or withdraw-capable API-key
+   * changes, 6 h after an email or phone change. A change that itself needed step-up is more
+   * likely an attacker's, so it locks for longer: the owner gets a second day to read the
+   * notification and react.
+   */
+  lockDurations: {
+    password: { hours: 24, riskyHours: 48 },
+    'password-reset': { hours: 24, riskyHours: 48 },
+    '2fa-reset': { hours: 24, riskyHours: 48 },
+    email: { hours: 6, riskyHours: 24 },
+    phone: { hours: 6, riskyHours: 24 },
+    'api-key': { hours: 24, riskyHours: 48 },
+  } as Record<string, LockDuration>,
+  /**
+   * Credential changes challenge at a lower score than logins: a new device (25) alone asks
+   * for a second factor, a known device (-30) with a fresh session does not, a known device
+   * on a session older than an hour (-30 + 55) does (OWASP: re-authenticate before changing
+   * credentials).
+   */
+  credentialChange: { thresholds: { challenge: 25, block: 100 }, maxSessionAgeSec: 3600, staleSessionPoints: 55 },
 } as const;
 
 const rule: Schema = { limit: 'integer', windowSec: 'integer', points: 'number' };
@@ -191,6 +238,15 @@ export const shieldOptionsSchema: Schema = {
     fields: { maxScoredLength: 'integer', minScore: { oneOf: [0, 1, 2, 3, 4] }, weakBelow: 'number', rememberDays: 'positive' },
   },
   failOpen: 'boolean',
+  locks: {
+    fields: {
+      durations: { fields: {}, open: { fields: { hours: 'positive', riskyHours: 'positive' } } },
+      maxReasons: 'integer',
+    },
+  },
+  credentialChange: {
+    fields: { thresholds: { fields: thresholdsSchema }, maxSessionAgeSec: 'integer', staleSessionPoints: 'number' },
+  },
   onDecision: 'function',
   logger: 'object',
   now: 'function',
@@ -232,8 +288,29 @@ export function resolveConfig(options: ShieldOptions): ResolvedConfig {
     device: { ...defaults.device, ...options.device },
     password: { ...defaults.password, ...options.password },
     failOpen: options.failOpen ?? true,
+    locks: {
+      durations: { ...defaults.lockDurations, ...options.locks?.durations },
+      maxReasons: options.locks?.maxReasons ?? 20,
+    },
+    credentialChange: resolveCredentialChange(options.credentialChange),
     logger,
     now: options.now ?? Date.now,
+  };
+}
+
+function resolveCredentialChange(options: ShieldOptions['credentialChange']): CredentialChangeOptions {
+  const thresholds = { ...defaults.credentialChange.thresholds, ...options?.thresholds };
+  if (thresholds.challenge >= thresholds.block) {
+    throw new ShieldConfigError(
+      'INVALID_VALUE',
+      `credentialChange.thresholds.challenge (${thresholds.challenge}) must be below its block threshold (${thresholds.block}).`,
+      'Lower the challenge threshold or raise the block threshold.',
+    );
+  }
+  return {
+    thresholds,
+    maxSessionAgeSec: options?.maxSessionAgeSec ?? defaults.credentialChange.maxSessionAgeSec,
+    staleSessionPoints: options?.staleSessionPoints ?? defaults.credentialChange.staleSessionPoints,
   };
 }
 

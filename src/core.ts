@@ -117,7 +117,6 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     address: string,
     thresholds: Thresholds,
     failOpen: boolean,
-    extraKeys: { recentChangeUser?: string } = {},
   ): Promise<Assessment> {
     const ctx = this.context.read(req, this.devices.read(req));
     const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, device: ctx.device };
@@ -126,7 +125,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       ids.device ? storeKeys.knownDevice(ids.account, ids.device) : undefined,
       storeKeys.passwordFlags(ids.account),
       WAVE_KEY,
-      extraKeys.recentChangeUser ? storeKeys.recentChange(extraKeys.recentChangeUser) : undefined,
+      storeKeys.recentChange(ids.account),
     ];
     const request = { counters: refs, keys: keys.filter((k): k is string => k !== undefined) };
     const { value: snapshot, degraded } = failOpen
@@ -137,7 +136,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     refs.forEach((ref, i) => counters.set(ref.spec.name, snapshot.counters[i] ?? { consumed: 0, msBeforeNext: 0 }));
 
     const passwordFlags = parseFlags(values.get(storeKeys.passwordFlags(ids.account)));
-    const recent = extraKeys.recentChangeUser ? values.get(storeKeys.recentChange(extraKeys.recentChangeUser)) : undefined;
+    const recent = values.get(storeKeys.recentChange(ids.account));
     const input: SignalInput = {
       config: this.config,
       counters,

@@ -1,3 +1,4 @@
+import type { LockReason } from './stores/store.js';
 import type { Decision } from './types.js';
 
 /** Outcome of presenting a step-up challenge. */
@@ -17,12 +18,42 @@ export interface StoreEvent {
 }
 
 /**
- * Typed events. Identifiers in them are HMAC-keyed, except the app's own user id on events
- * meant for notifying that user (credential and lock events, added by the locks module).
+ * Credential and lock events carry the app's own user id (not an email or IP) so the app can
+ * notify the owner; nothing else in them identifies a person.
  */
+export interface CredentialChangedEvent {
+  readonly userId: string;
+  readonly kind: string;
+  /** True when the change needed (and passed) step-up, so it locked for longer. */
+  readonly risky: boolean;
+  readonly steppedUp: boolean;
+  /** Epoch ms withdrawals are locked until, when this kind locks. */
+  readonly withdrawalsLockedUntil: number | null;
+  readonly at: number;
+}
+
+export interface WithdrawalsLockedEvent {
+  readonly userId: string;
+  readonly until: number;
+  readonly cause: LockReason;
+  readonly reasons: readonly LockReason[];
+  readonly at: number;
+}
+
+export interface WithdrawalsUnlockedEvent {
+  readonly userId: string;
+  readonly reason: string;
+  readonly actor: string;
+  readonly wasLockedUntil: number | null;
+  readonly at: number;
+}
+
 export interface ShieldEventMap {
   decision: [Decision];
   challenge: [ChallengeEvent];
+  'credential.changed': [CredentialChangedEvent];
+  'withdrawals.locked': [WithdrawalsLockedEvent];
+  'withdrawals.unlocked': [WithdrawalsUnlockedEvent];
   'store.degraded': [StoreEvent];
   'store.recovered': [StoreEvent];
 }

@@ -1,7 +1,17 @@
 export { createShield, type Shield } from './shield.js';
-export type { ShieldOptions, Thresholds, VelocityRule } from './config.js';
+export type { LockDuration, ShieldOptions, Thresholds, VelocityRule } from './config.js';
 export { ShieldConfigError, type ShieldConfigErrorCode } from './errors.js';
-export type { ChallengeEvent, ShieldEventMap } from './events.js';
+export type {
+  ChallengeEvent,
+  CredentialChangedEvent,
+  ShieldEventMap,
+  WithdrawalsLockedEvent,
+  WithdrawalsUnlockedEvent,
+} from './events.js';
+export type { AdminLockOptions, AdminUnlockOptions, LockStatus, WithdrawalLocks } from './locks.js';
+export type { CredentialChangeRouteOptions } from './middleware/credential-change.js';
+export type { SessionUser } from './middleware/session-user.js';
+export type { WithdrawalRouteOptions } from './middleware/withdrawal.js';
 export type { LoginRouteOptions } from './middleware/login.js';
 export type { StepUpRouteOptions } from './middleware/step-up.js';
 export type { Action, AuthResult, Decision, Reason, RouteKind, ShieldRequest, ShieldRequestState } from './types.js';

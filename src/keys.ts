@@ -26,8 +26,8 @@ export const storeKeys = {
   /** A pending step-up challenge, by the hash of its token. */
   challenge: (challenge: string) => `chal:{${challenge}}`,
   challengeAttempts: (challenge: string) => `chal:{${challenge}}:n`,
-  /** Recent credential change marker for an app user id (hashed). */
-  recentChange: (user: string) => `chg:{${user}}`,
+  /** Marks an account whose credentials changed recently (value: epoch ms of the change). */
+  recentChange: (account: string) => `chg:{${account}}`,
   /** Withdrawal lock for an app user id (hashed). */
   withdrawalLock: (user: string) => `lock:{${user}}`,
 } as const;

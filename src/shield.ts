@@ -4,7 +4,10 @@ import { errorMessage, ShieldCore } from './core.js';
 import { ShieldConfigError } from './errors.js';
 import type { ShieldEventMap } from './events.js';
 import { leakedAddressesFromList, loadLeakedAddresses, type LeakedAddressSource } from './leaks/source.js';
+import { Locks, type WithdrawalLocks } from './locks.js';
+import { type CredentialChangeRouteOptions, credentialChangeGuard } from './middleware/credential-change.js';
 import { type LoginRouteOptions, loginGuard } from './middleware/login.js';
+import { type WithdrawalRouteOptions, withdrawalGuard } from './middleware/withdrawal.js';
 import { type StepUpRouteOptions, stepUpGuard } from './middleware/step-up.js';
 import { jsonErrorHandler } from './responses.js';
 import { MemoryStore } from './stores/memory.js';
@@ -14,6 +17,15 @@ export interface Shield {
   login(options: LoginRouteOptions): RequestHandler;
   /** Guard the route that answers a login's step-up challenge. */
   stepUp(options: StepUpRouteOptions): RequestHandler;
+  /**
+   * Guard a credential change of `kind` (`password`, `password-reset`, `email`, `phone`,
+   * `2fa-reset`, `api-key`, or any kind added to `locks.durations`).
+   */
+  credentialChange(kind: string, options: CredentialChangeRouteOptions): RequestHandler;
+  /** Guard the withdrawal route: 423 while locked, 503 when the lock state is unknown. */
+  withdrawals(options: WithdrawalRouteOptions): RequestHandler;
+  /** Admin API: read, lock and unlock withdrawals for a user. */
+  readonly locks: WithdrawalLocks;
   /** JSON answers for malformed, oversized or badly encoded bodies (mount after routes). */
   errorHandler(): ReturnType<typeof jsonErrorHandler>;
   on<E extends keyof ShieldEventMap>(event: E, listener: (...args: ShieldEventMap[E]) => void): Shield;
@@ -32,6 +44,7 @@ export function createShield(options: ShieldOptions = {}): Shield {
   const core = new ShieldCore(config, store, options.breachedPasswords);
   if (options.onDecision) core.on('decision', options.onDecision);
 
+  const locks = new Locks(core, config.locks);
   const ready = attachLeaks(core, options.leakedAddresses, config.secret);
 
   const shield: Shield = {
@@ -43,6 +56,16 @@ export function createShield(options: ShieldOptions = {}): Shield {
       requireCallback(routeOptions?.verifySecondFactor, 'stepUp', 'verifySecondFactor');
       return stepUpGuard(core, routeOptions);
     },
+    credentialChange: (kind, routeOptions) => {
+      requireCallback(routeOptions?.getUser, 'credentialChange', 'getUser');
+      requireCallback(routeOptions?.verifySecondFactor, 'credentialChange', 'verifySecondFactor');
+      return credentialChangeGuard(core, locks, kind, routeOptions);
+    },
+    withdrawals: (routeOptions) => {
+      requireCallback(routeOptions?.getUser, 'withdrawals', 'getUser');
+      return withdrawalGuard(core, locks, routeOptions);
+    },
+    locks,
     errorHandler: () => jsonErrorHandler(),
     on: (event, listener) => {
       core.on(event, listener as never);

@@ -14,7 +14,7 @@ export type FieldType =
   | 'object'
   | 'any'
   | { readonly oneOf: readonly (string | number | boolean)[] }
-  | { readonly fields: Schema; readonly open?: 'number' | 'positive' }
+  | { readonly fields: Schema; readonly open?: FieldType }
   | { readonly union: readonly FieldType[] };
 
 export type Schema = { readonly [key: string]: FieldType };
