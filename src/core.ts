@@ -219,7 +219,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     kind: RouteKind,
     assessment: Pick<Assessment, 'action' | 'score' | 'reasons' | 'degraded'> & { ids: Partial<AttemptIds> & { ip: string; subnet: string } },
     monitor: boolean,
-    extra: { change?: string; retryAfterSeconds?: number; outcome?: Decision['outcome'] } = {},
+    extra: { change?: string; retryAfterSeconds?: number; outcome?: Decision['outcome']; startedAt?: number } = {},
   ): Decision {
     const decision: Decision = {
       route,
@@ -239,6 +239,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       retryAfterSeconds: extra.retryAfterSeconds,
       degraded: assessment.degraded || undefined,
       outcome: extra.outcome,
+      elapsedMs: extra.startedAt === undefined ? undefined : performance.now() - extra.startedAt,
       at: this.config.now(),
     };
     return decision;

@@ -19,3 +19,4 @@ export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, CounterSpec, CounterRef, CounterValue, LockRecord, LockReason } from './stores/store.js';
 export { passwordStrength, type Strength } from './signals/password-strength.js';
 export { jsonErrorHandler } from './responses.js';
+export { shieldMetrics, type MetricsOptions, type ShieldMetrics } from './metrics.js';

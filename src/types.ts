@@ -42,6 +42,8 @@ export interface Decision {
   readonly degraded?: boolean;
   /** What happened after the decision, where the shield saw it (e.g. the password was wrong). */
   readonly outcome?: 'success' | 'failure' | 'blocked' | 'challenged';
+  /** Milliseconds the guard spent from receiving the request to this decision. */
+  readonly elapsedMs?: number;
   readonly at: number;
 }
 

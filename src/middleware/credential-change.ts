@@ -56,6 +56,7 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
   const monitor = options.monitor ?? core.config.monitor;
 
   return async (req: Request, res: Response, next: NextFunction) => {
+    const startedAt = performance.now();
     let user: SessionUser | undefined;
     try {
       user = await resolveUser(options.getUser, req);
@@ -92,16 +93,16 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
       return unavailable(res);
     }
     const reasons: Reason[] = [...assessment.reasons];
-    const startedAt = user.sessionStartedAt instanceof Date ? user.sessionStartedAt.getTime() : user.sessionStartedAt;
+    const sessionStart = user.sessionStartedAt instanceof Date ? user.sessionStartedAt.getTime() : user.sessionStartedAt;
     const { maxSessionAgeSec, staleSessionPoints } = core.config.credentialChange;
-    if (typeof startedAt === 'number' && core.config.now() - startedAt > maxSessionAgeSec * 1000) {
+    if (typeof sessionStart === 'number' && core.config.now() - sessionStart > maxSessionAgeSec * 1000) {
       reasons.push({ signal: 'session.stale', points: staleSessionPoints, detail: `session older than ${maxSessionAgeSec} s` });
     }
     const verdict = decide(reasons, thresholds);
     const scored = { ...assessment, reasons, ...verdict };
     const enforced = monitor ? 'allow' : verdict.action;
     const publish = (outcome: 'success' | 'failure' | 'blocked' | 'challenged', retryAfterSeconds?: number) => {
-      const decision = core.decision(route, 'credential-change', scored, monitor, { change: kind, outcome, retryAfterSeconds });
+      const decision = core.decision(route, 'credential-change', scored, monitor, { change: kind, outcome, retryAfterSeconds, startedAt });
       core.publish(decision);
       return decision;
     };

@@ -35,6 +35,7 @@ export function loginGuard(core: ShieldCore, options: LoginRouteOptions): Reques
   const failOpen = options.failOpen ?? core.config.failOpen;
 
   return async (req: Request, res: Response, next: NextFunction) => {
+    const startedAt = performance.now();
     const email = stringField(req.body, emailField, MAX_EMAIL_LENGTH);
     if (!email.ok) return badRequest(res, email.detail);
     const password = stringField(req.body, passwordField, MAX_PASSWORD_LENGTH);
@@ -52,6 +53,7 @@ export function loginGuard(core: ShieldCore, options: LoginRouteOptions): Reques
       await core.record(assessment, outcome).catch(() => undefined);
       const decision = core.decision(route, 'login', assessment, monitor, {
         outcome: decisionOutcome,
+        startedAt,
         retryAfterSeconds: enforced === 'block' ? core.retryAfterSeconds(assessment) : undefined,
       });
       (req as ShieldRequest).shield = { decision };
