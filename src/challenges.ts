@@ -75,25 +75,20 @@ export class Challenges {
       await store.delete(key);
       return { ok: false, failure: 'expired', binding };
     }
-    // Every presentation counts, right or wrong, so guessing a 6-digit code is hopeless.
+    // Every presentation counts, right or wrong, so guessing a 6-digit code is hopeless. The
+    // record outlives its last allowed attempt so the next one is told "too many" (429).
     const attempts = await store.increment(storeKeys.challengeAttempts(id), this.options.ttlSec * 1000);
     if (attempts > this.options.maxAttempts) {
       await store.delete(key);
       return { ok: false, failure: 'too-many-attempts', binding };
     }
-    const burnIfLast = async () => {
-      if (attempts >= this.options.maxAttempts) await store.delete(key);
-    };
     if (record.purpose !== expect.purpose || (expect.account !== undefined && record.account !== expect.account)) {
-      await burnIfLast();
       return { ok: false, failure: 'wrong-purpose', binding };
     }
     if (record.device !== expect.device) {
-      await burnIfLast();
       return { ok: false, failure: 'wrong-device', binding };
     }
     if (record.userId === null || !(await checkCode(record.userId))) {
-      await burnIfLast();
       return { ok: false, failure: 'wrong-code', binding };
     }
     // Only one concurrent presentation of a right code can take the record.

@@ -272,7 +272,9 @@ export function resolveConfig(options: ShieldOptions): ResolvedConfig {
   for (const name of Object.keys(defaults.velocity) as (keyof VelocityOptions)[]) {
     velocity[name] = { ...defaults.velocity[name], ...options.velocity?.[name] };
   }
+  for (const [name, r] of Object.entries(velocity)) checkWindow(`velocity.${name}.windowSec`, r.windowSec);
   const wave = { ...defaults.wave, ...options.wave };
+  checkWindow('wave.windowSec', wave.windowSec);
   if (wave.failureRatio > 1) {
     throw new ShieldConfigError('INVALID_VALUE', 'wave.failureRatio must be at most 1.', 'Use a ratio such as 0.3.');
   }
@@ -296,6 +298,18 @@ export function resolveConfig(options: ShieldOptions): ResolvedConfig {
     logger,
     now: options.now ?? Date.now,
   };
+}
+
+/**
+ * rate-limiter-flexible's memory limiter expires keys with setTimeout, which Node caps at
+ * 2^31 ms (~24.8 days): a longer window would silently expire at once.
+ */
+export const MAX_WINDOW_SEC = 24 * 86_400;
+
+function checkWindow(name: string, seconds: number): void {
+  if (seconds > MAX_WINDOW_SEC) {
+    throw new ShieldConfigError('INVALID_VALUE', `${name} is ${seconds} s.`, `Use at most ${MAX_WINDOW_SEC} s (24 days).`);
+  }
 }
 
 function resolveCredentialChange(options: ShieldOptions['credentialChange']): CredentialChangeOptions {

@@ -184,18 +184,46 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     }
   }
 
-  /** Reset the consecutive-failure counter of an (account, ip) pair after a passed step-up. */
-  async forgiveAttempt(ids: AttemptIds): Promise<void> {
-    const ref = velocityRefs(this.specs, ids)[2] as CounterRef;
-    await this.insured.run((s) => s.reset([ref]));
+  /**
+   * A challenged login was counted as a failure (so counters could not reveal whether its
+   * password was right). Once its owner passes the second factor, take that failure back, so
+   * real users stepping up never add up to a "wave" or a blocked subnet, and reset the
+   * consecutive failures of the (account, ip) pair. Only a passed second factor refunds, so an
+   * attacker learns nothing from it.
+   */
+  async refundChallengedAttempt(ids: AttemptIds): Promise<void> {
+    const [ip, subnet, ipAccount, , account, , , failures] = velocityRefs(this.specs, ids) as CounterRef[];
+    const refund = [ip, subnet, account, failures].map((ref) => ({ ...(ref as CounterRef), points: -1 }));
+    await this.insured.run((s) => s.add(refund));
+    await this.insured.run((s) => s.reset([ipAccount as CounterRef]));
   }
 
   /** Remember that `account` logged in from this device (minting a device id if needed). */
   async markDeviceKnown(req: Request, res: Response, account: string, rawDevice: string | undefined): Promise<void> {
     const raw = rawDevice ?? this.devices.mint();
+    const device = this.key('dev', raw);
     const ttl = this.config.device.knownForDays * 86_400_000;
-    await this.insured.run((s) => s.set(storeKeys.knownDevice(account, this.key('dev', raw)), '1', ttl));
+    await this.insured.run((s) => s.set(storeKeys.knownDevice(account, device), '1', ttl));
     this.devices.write(req, res, raw);
+    // The index only feeds the security page, so it is updated off the login's critical path.
+    this.indexDevice(account, device, ttl).catch(() => undefined);
+  }
+
+  private async indexDevice(account: string, device: string, ttl: number): Promise<void> {
+    const key = storeKeys.deviceIndex(account);
+    const { value } = await this.insured.run((s) => s.read({ counters: [], keys: [key] }));
+    const now = this.config.now();
+    const entries = parseDeviceIndex(value.values[0]).filter((d) => d.id !== device && now - d.lastSeen < ttl);
+    entries.push({ id: device, lastSeen: now });
+    await this.insured.run((s) => s.set(key, JSON.stringify(entries.slice(-MAX_INDEXED_DEVICES)), ttl));
+  }
+
+  /** Devices known for an address, newest last (keyed ids only). */
+  async knownDevices(address: string): Promise<{ id: string; lastSeen: number }[]> {
+    const { value } = await this.insured.run((s) => s.read({ counters: [], keys: [storeKeys.deviceIndex(this.accountOf(address))] }));
+    const ttl = this.config.device.knownForDays * 86_400_000;
+    const now = this.config.now();
+    return parseDeviceIndex(value.values[0]).filter((d) => now - d.lastSeen < ttl);
   }
 
   /**
@@ -256,6 +284,20 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
 
   retryAfterSeconds(assessment: Assessment): number {
     return Math.ceil(retryAfterMs(assessment.counters, this.config) / 1000);
+  }
+}
+
+const MAX_INDEXED_DEVICES = 20;
+
+function parseDeviceIndex(raw: string | undefined): { id: string; lastSeen: number }[] {
+  if (raw === undefined) return [];
+  try {
+    const value = JSON.parse(raw) as unknown;
+    return Array.isArray(value)
+      ? value.filter((d): d is { id: string; lastSeen: number } => typeof d?.id === 'string' && typeof d?.lastSeen === 'number')
+      : [];
+  } catch {
+    return [];
   }
 }
 

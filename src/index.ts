@@ -20,3 +20,5 @@ export type { Store, CounterSpec, CounterRef, CounterValue, LockRecord, LockReas
 export { passwordStrength, type Strength } from './signals/password-strength.js';
 export { jsonErrorHandler } from './responses.js';
 export { shieldMetrics, type MetricsOptions, type ShieldMetrics } from './metrics.js';
+export { RedisStore, createRedisStoreFromUrl } from './stores/redis.js';
+export { StoreConfigError, StoreUnavailableError } from './stores/errors.js';

@@ -21,6 +21,8 @@ export function createKeyer(secret: string | Buffer): Keyer {
 export const storeKeys = {
   /** An (account, device) pair that has completed a login. */
   knownDevice: (account: string, device: string) => `dev:{${account}}:${device}`,
+  /** Index of an account's known devices (keyed ids and last-seen times), for the security page. */
+  deviceIndex: (account: string) => `devs:{${account}}`,
   /** Cached password-quality flags for an account, set after it authenticates. */
   passwordFlags: (account: string) => `pwq:{${account}}`,
   /** A pending step-up challenge, by the hash of its token. */

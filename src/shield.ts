@@ -24,6 +24,8 @@ export interface Shield {
   credentialChange(kind: string, options: CredentialChangeRouteOptions): RequestHandler;
   /** Guard the withdrawal route: 423 while locked, 503 when the lock state is unknown. */
   withdrawals(options: WithdrawalRouteOptions): RequestHandler;
+  /** Devices that completed a login for this address (keyed ids, last seen), newest last. */
+  knownDevices(email: string): Promise<{ id: string; lastSeen: Date }[]>;
   /** Admin API: read, lock and unlock withdrawals for a user. */
   readonly locks: WithdrawalLocks;
   /** JSON answers for malformed, oversized or badly encoded bodies (mount after routes). */
@@ -66,6 +68,8 @@ export function createShield(options: ShieldOptions = {}): Shield {
       return withdrawalGuard(core, locks, routeOptions);
     },
     locks,
+    knownDevices: async (email) =>
+      (await core.knownDevices(String(email))).map((d) => ({ id: d.id.slice(0, 8), lastSeen: new Date(d.lastSeen) })),
     errorHandler: () => jsonErrorHandler(),
     on: (event, listener) => {
       core.on(event, listener as never);

@@ -63,7 +63,7 @@ export function stepUpGuard(core: ShieldCore, options: StepUpRouteOptions): Requ
 
     const ids = { account: outcome.binding.account, ip: ctx.ip, subnet: ctx.subnet, device: ctx.device };
     try {
-      await core.forgiveAttempt(ids);
+      await core.refundChallengedAttempt(ids);
       await core.markDeviceKnown(req, res, ids.account, rawDevice);
     } catch {
       // The login itself succeeded; the device will simply be asked again next time.

@@ -66,7 +66,15 @@ export class MemoryStore implements Store {
   async add(increments: readonly CounterIncrement[]): Promise<CounterValue[]> {
     return Promise.all(
       increments.map(async ({ spec, key, points }) => {
-        const res = await this.limiter(spec).penalty(key, points);
+        const limiter = this.limiter(spec);
+        if (points < 0) {
+          // Taking points back never creates a counter nor drives one below zero.
+          const current = await limiter.get(key);
+          if (!current || current.consumedPoints <= 0) return NO_COUNTER;
+          const res = await limiter.reward(key, Math.min(-points, current.consumedPoints));
+          return { consumed: res.consumedPoints, msBeforeNext: Math.max(0, res.msBeforeNext) };
+        }
+        const res = await limiter.penalty(key, points);
         return { consumed: res.consumedPoints, msBeforeNext: Math.max(0, res.msBeforeNext) };
       }),
     );
@@ -109,6 +117,10 @@ export class MemoryStore implements Store {
   }
 
   async getLock(key: string, now: number): Promise<LockRecord | undefined> {
+    return this.liveLock(key, now);
+  }
+
+  private liveLock(key: string, now: number): LockRecord | undefined {
     const lock = this.locks.get(key);
     if (!lock) return undefined;
     if (lock.until <= now) {
@@ -119,7 +131,8 @@ export class MemoryStore implements Store {
   }
 
   async extendLock(key: string, reason: LockReason, now: number, maxReasons: number): Promise<LockRecord> {
-    const current = await this.getLock(key, now);
+    // No await between reading and writing: concurrent extensions must not overwrite each other.
+    const current = this.liveLock(key, now);
     const merged: LockRecord = {
       until: Math.max(current?.until ?? 0, reason.until),
       reasons: [...(current?.reasons ?? []), reason].slice(-maxReasons),
@@ -129,7 +142,7 @@ export class MemoryStore implements Store {
   }
 
   async clearLock(key: string, now: number): Promise<LockRecord | undefined> {
-    const current = await this.getLock(key, now);
+    const current = this.liveLock(key, now);
     this.locks.delete(key);
     return current;
   }

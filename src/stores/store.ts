@@ -28,6 +28,7 @@ export interface CounterRef {
 }
 
 export interface CounterIncrement extends CounterRef {
+  /** May be negative to take points back: never creates a counter nor goes below zero. */
   readonly points: number;
 }
 

@@ -1,0 +1,126 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { generateSecret, generateURI } from 'otplib';
+import { passwordStrength, type Shield } from '../../src/index.js';
+import { API_KEY_PERMISSIONS, type ApiKeys } from './api-keys.js';
+import { authOf } from './auth.js';
+import type { SessionStore } from './sessions.js';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, type User, type UserStore } from './users.js';
+import { badRequest, emailField, enumListField, stringField } from './validate.js';
+
+/** zxcvbn score (0–4) a new password must reach; the shield's own default for credential changes. */
+export const MIN_PASSWORD_SCORE = 3;
+/** zxcvbn's cost grows superlinearly with length, so it only ever sees a bounded prefix. */
+const MAX_SCORED_LENGTH = 20;
+
+export interface AccountDeps {
+  readonly users: UserStore;
+  readonly sessions: SessionStore;
+  readonly apiKeys: ApiKeys;
+  /** Absent for the login-only baselines: then there are no locks to show. */
+  readonly shield?: Shield;
+}
+
+/**
+ * Handlers of the authenticated account routes. Each runs after `requireSession` and after the
+ * route's guard slot (see `guards.ts`), so it only does the change itself.
+ */
+export function accountHandlers({ users, sessions, apiKeys, shield }: AccountDeps) {
+  const currentUser = (res: Response): User | undefined => {
+    const user = users.get(authOf(res).session.userId);
+    // A session whose user vanished is as good as no session.
+    if (!user) res.status(401).json({ error: 'unauthorized' });
+    return user;
+  };
+
+  /** POST /account/password {currentPassword, newPassword} */
+  const changePassword: RequestHandler = async (req: Request, res: Response) => {
+    const current = stringField(req.body, 'currentPassword', MAX_PASSWORD_LENGTH);
+    if (!current.ok) return badRequest(res, current.detail);
+    const next = stringField(req.body, 'newPassword', MAX_PASSWORD_LENGTH);
+    if (!next.ok) return badRequest(res, next.detail);
+    const user = currentUser(res);
+    if (!user) return;
+    // The current password first: a stolen session alone must not even reach the strength check.
+    if (!(await users.checkPassword(user, current.value))) {
+      res.status(403).json({ error: 'forbidden' });
+      return;
+    }
+    const strength = passwordStrength(next.value, emailWords(user.email), { maxLength: MAX_SCORED_LENGTH });
+    if (strength.score < MIN_PASSWORD_SCORE) {
+      res.status(400).json({ error: 'weak_password', feedback: { warning: strength.warning, suggestions: strength.suggestions } });
+      return;
+    }
+    await users.setPassword(user, next.value);
+    sessions.revokeOthers(user.id, authOf(res).token);
+    res.json({ ok: true });
+  };
+
+  /** POST /account/email {email} */
+  const changeEmail: RequestHandler = (req: Request, res: Response) => {
+    const email = emailField(req.body, 'email', MAX_EMAIL_LENGTH);
+    if (!email.ok) return badRequest(res, email.detail);
+    const user = currentUser(res);
+    if (!user) return;
+    if (!users.setEmail(user, email.value)) {
+      res.status(400).json({ error: 'email_unavailable' });
+      return;
+    }
+    res.json({ ok: true });
+  };
+
+  /** POST /account/2fa/reset: a fresh TOTP secret, shown once for the authenticator app. */
+  const resetTwoFactor: RequestHandler = (_req: Request, res: Response) => {
+    const user = currentUser(res);
+    if (!user) return;
+    user.totpSecret = generateSecret();
+    sessions.revokeOthers(user.id, authOf(res).token);
+    res.json({
+      totpSecret: user.totpSecret,
+      otpauthUri: generateURI({ issuer: 'Example Exchange', label: user.email, secret: user.totpSecret }),
+    });
+  };
+
+  /** POST /account/api-keys {permissions} → 201 {id, secret}: the secret is shown this once. */
+  const createApiKey: RequestHandler = (req: Request, res: Response) => {
+    const permissions = enumListField(req.body, 'permissions', API_KEY_PERMISSIONS);
+    if (!permissions.ok) return badRequest(res, permissions.detail);
+    if (permissions.value.length === 0) return badRequest(res, 'permissions must not be empty');
+    const user = currentUser(res);
+    if (!user) return;
+    const { key, secret } = apiKeys.create(user.id, permissions.value);
+    res.status(201).json({ id: key.id, secret });
+  };
+
+  /** GET /account/security: the withdrawal lock with its reasons, and the known devices. */
+  const security: RequestHandler = async (_req: Request, res: Response) => {
+    const user = currentUser(res);
+    if (!user) return;
+    if (!shield) {
+      res.json({ withdrawalsLockedUntil: null, reasons: [], knownDevices: [] });
+      return;
+    }
+    try {
+      const [lock, devices] = await Promise.all([shield.locks.status(user.id), shield.knownDevices(user.email)]);
+      res.json({
+        withdrawalsLockedUntil: lock.until?.toISOString() ?? null,
+        reasons: lock.reasons.map((r) => ({
+          kind: r.kind,
+          at: new Date(r.at).toISOString(),
+          until: new Date(r.until).toISOString(),
+          detail: r.detail,
+        })),
+        knownDevices: devices.map((d) => ({ id: d.id, lastSeen: d.lastSeen.toISOString() })),
+      });
+    } catch {
+      res.status(503).json({ error: 'unavailable' });
+    }
+  };
+
+  return { changePassword, changeEmail, resetTwoFactor, createApiKey, security };
+}
+
+/** The address's parts, which zxcvbn should treat as known words in a password. */
+function emailWords(email: string): string[] {
+  const [local = '', domain = ''] = email.toLowerCase().split('@');
+  return [local, ...local.split(/[._+-]/), ...domain.split('.').slice(0, -1)].filter((w) => w.length >= 3);
+}

@@ -1,0 +1,130 @@
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import { createShield, jsonErrorHandler, type Shield, type ShieldRequest } from '../../src/index.js';
+import { accountHandlers } from './account.js';
+import { ApiKeys } from './api-keys.js';
+import { requireSession } from './auth.js';
+import { type Baseline, expressRateLimit, noProtection, rlfRecipe } from './baselines.js';
+import { DEMO_USERS } from './demo-users.js';
+import { type RouteGuards, shieldGuards, unguarded } from './guards.js';
+import type { ExchangeOptions, Protection } from './options.js';
+import { SessionStore } from './sessions.js';
+import { verifyTotp } from './totp.js';
+import { loadSeedUsers, UserStore } from './users.js';
+import { Wallet, withdrawalHandler } from './wallet.js';
+
+export interface ExchangeApp {
+  readonly app: Express;
+  /** The shield, when PROTECTION is `shield`; baselines run without one. */
+  readonly shield: Shield | undefined;
+  readonly protection: Protection;
+  readonly users: UserStore;
+  readonly sessions: SessionStore;
+  readonly wallet: Wallet;
+  readonly apiKeys: ApiKeys;
+  /** Stop the shield's and the baselines' timers; the caller closes its own HTTP server. */
+  close(): Promise<void>;
+}
+
+/** JSON bodies only, small: nothing on these routes needs more, and parsing is attack surface. */
+export const BODY_LIMIT = '16kb';
+
+/**
+ * The reference exchange auth server, built in-process: `main.ts` listens with it, tests drive
+ * it with supertest and the demo over real HTTP. Throws the shield's `ShieldConfigError` for a
+ * dangerous configuration (e.g. `trust proxy = true`) before anything listens.
+ */
+export async function createExchangeApp(options: ExchangeOptions = {}): Promise<ExchangeApp> {
+  const protection = options.protection ?? 'shield';
+  const app = express();
+  app.disable('x-powered-by');
+  // Before the shield exists: it checks this setting when created.
+  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
+
+  const seed = typeof options.users === 'string' ? await loadSeedUsers(options.users) : (options.users ?? DEMO_USERS);
+  const users = await UserStore.create(seed, { scryptCost: options.scryptCost });
+  const sessions = new SessionStore({ ttlSec: options.sessionTtlSec });
+  const wallet = new Wallet();
+  const apiKeys = new ApiKeys();
+
+  let shield: Shield | undefined;
+  let baseline: Baseline | undefined;
+  let login: RequestHandler[];
+  let verify: RequestHandler[];
+  const issueToken: RequestHandler = (req: Request, res: Response) => {
+    res.json({ token: sessions.issue((req as ShieldRequest).shield!.userId!) });
+  };
+
+  if (protection === 'shield') {
+    shield = createShield({
+      ...options.shieldOptions,
+      secret: options.secret,
+      leakedAddresses: options.leakedAddresses,
+      app,
+    });
+    try {
+      await shield.ready;
+    } catch (error) {
+      await shield.close();
+      throw error;
+    }
+    login = [
+      shield.login({
+        authenticate: async (email, password) => {
+          const user = await users.authenticate(email, password);
+          return user ? { userId: user.id } : null;
+        },
+      }),
+      issueToken,
+    ];
+    verify = [
+      shield.stepUp({
+        verifySecondFactor: async (userId, code) => {
+          const user = users.get(userId);
+          return user !== undefined && (await verifyTotp(user.totpSecret, code));
+        },
+      }),
+      issueToken,
+    ];
+  } else {
+    const make = { none: noProtection, 'express-rate-limit': expressRateLimit, 'rlf-recipe': rlfRecipe }[protection];
+    baseline = make({ users, sessions });
+    login = baseline.login;
+    verify = baseline.verify;
+  }
+
+  app.use(express.json({ limit: BODY_LIMIT }));
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true, protection });
+  });
+  app.post('/auth/login', ...login);
+  app.post('/auth/login/verify', ...verify);
+
+  const guards: RouteGuards = shield ? shieldGuards(shield, users, sessions) : unguarded();
+  const auth = requireSession(sessions);
+  const account = accountHandlers({ users, sessions, apiKeys, shield });
+  app.post('/account/password', auth, guards.password, account.changePassword);
+  app.post('/account/email', auth, guards.email, account.changeEmail);
+  app.post('/account/2fa/reset', auth, guards.twoFactorReset, account.resetTwoFactor);
+  app.post('/account/api-keys', auth, guards.apiKeys, account.createApiKey);
+  app.post('/wallet/withdrawals', auth, guards.withdrawals, withdrawalHandler(wallet));
+  app.get('/account/security', auth, account.security);
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  app.use(shield ? shield.errorHandler() : jsonErrorHandler());
+
+  return {
+    app,
+    shield,
+    protection,
+    users,
+    sessions,
+    wallet,
+    apiKeys,
+    close: async () => {
+      baseline?.close();
+      await shield?.close();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { Request, RequestHandler } from 'express';
+import type { SessionUser, Shield } from '../../src/index.js';
+import { authOf } from './auth.js';
+import type { SessionStore } from './sessions.js';
+import { verifyTotp } from './totp.js';
+import type { UserStore } from './users.js';
+
+/**
+ * One middleware slot in front of each sensitive handler: the shield's guards with
+ * `PROTECTION=shield`, pass-through for the login-only baselines. A guard runs after
+ * `requireSession`, so `authOf(res).session.userId` is the user.
+ */
+export interface RouteGuards {
+  readonly password: RequestHandler;
+  readonly email: RequestHandler;
+  readonly twoFactorReset: RequestHandler;
+  readonly apiKeys: RequestHandler;
+  readonly withdrawals: RequestHandler;
+}
+
+const passThrough: RequestHandler = (_req, _res, next) => next();
+
+/**
+ * The shield in every slot. Each guard learns who is signed in from `requireSession` (which
+ * ran before it), answers step-up with the user's TOTP, and locks withdrawals after the change.
+ */
+export function shieldGuards(shield: Shield, users: UserStore, sessions: SessionStore): RouteGuards {
+  const getUser = (req: Request): SessionUser | undefined => {
+    if (!req.res) return undefined;
+    const { session } = authOf(req.res);
+    const user = users.get(session.userId);
+    return user && { userId: user.id, email: user.email, sessionStartedAt: session.startedAt };
+  };
+  const verifySecondFactor = async (userId: string, code: string) => {
+    const user = users.get(userId);
+    return user !== undefined && (await verifyTotp(user.totpSecret, code));
+  };
+  // Whoever else holds a token for this account is logged out by a password or 2FA change.
+  const revokeOthers = (userId: string, req: Request) => {
+    if (req.res) sessions.revokeOthers(userId, authOf(req.res).token);
+  };
+  const withdrawCapable = (req: Request) => Array.isArray(req.body?.permissions) && req.body.permissions.includes('withdraw');
+  return {
+    password: shield.credentialChange('password', { getUser, verifySecondFactor, onChanged: revokeOthers }),
+    email: shield.credentialChange('email', { getUser, verifySecondFactor }),
+    twoFactorReset: shield.credentialChange('2fa-reset', { getUser, verifySecondFactor, onChanged: revokeOthers }),
+    apiKeys: shield.credentialChange('api-key', { getUser, verifySecondFactor, lockWithdrawals: withdrawCapable }),
+    withdrawals: shield.withdrawals({ getUser }),
+  };
+}
+
+export function unguarded(): RouteGuards {
+  return { password: passThrough, email: passThrough, twoFactorReset: passThrough, apiKeys: passThrough, withdrawals: passThrough };
+}

@@ -1,0 +1,59 @@
+import { createServer } from 'node:http';
+import { createRedisStoreFromUrl, ShieldConfigError, StoreConfigError } from '../../src/index.js';
+import { createExchangeApp } from './app.js';
+import { ExchangeConfigError, optionsFromEnv, parsePort } from './options.js';
+
+/**
+ * `npm run example`: the reference exchange server on PORT (default 3000), configured from
+ * the environment as the integration contract in DESIGN.md describes.
+ */
+async function main(): Promise<void> {
+  const env = process.env;
+  const port = parsePort(env.PORT);
+  const options = optionsFromEnv(env);
+  // One URL → a Redis server; a comma-separated list → Cluster seeds. Shared by every instance.
+  const store = env.REDIS_URL?.trim() ? createRedisStoreFromUrl(env.REDIS_URL.trim()) : undefined;
+  if (store) options.shieldOptions = { ...options.shieldOptions, store };
+  // Without SHIELD_SECRET the shield itself picks a random key and warns (and refuses to start
+  // when NODE_ENV=production), so there is nothing to add here.
+  const exchange = await createExchangeApp(options);
+
+  // LOG_DECISIONS=1: one line per decision, for watching an attack live. Off by default so a
+  // load test measures the server, not the terminal. Decisions carry no raw identifiers.
+  if (env.LOG_DECISIONS === '1') {
+    exchange.shield?.on('decision', (d) => {
+      const reasons = d.reasons.map((r) => `${r.signal}${r.points >= 0 ? '+' : ''}${r.points}`).join(' ');
+      console.log(`[decision] ${d.route} ${d.action}${d.monitor ? ' (monitor)' : ''} score=${d.score} outcome=${d.outcome ?? '-'} ${reasons}`);
+    });
+  }
+
+  const server = createServer(exchange.app);
+  server.listen(port, () => {
+    const address = server.address();
+    const bound = typeof address === 'object' && address ? address.port : port;
+    const backend = store ? store.name : 'memory';
+    console.log(`[exchange] listening on :${bound} (protection: ${exchange.protection}, store: ${backend}, users: ${exchange.users.size})`);
+  });
+
+  const stop = () => {
+    server.close(() => {
+      exchange
+        .close()
+        .then(() => store?.close())
+        .finally(() => process.exit(0));
+    });
+    // Keep-alive sockets could hold close() open forever.
+    server.closeAllConnections();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ShieldConfigError || error instanceof ExchangeConfigError || error instanceof StoreConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
+  console.error('[exchange] failed to start:', error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

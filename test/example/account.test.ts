@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ExchangeApp } from '../../examples/exchange-server/app.js';
+import { SessionStore } from '../../examples/exchange-server/sessions.js';
+import { totpCode, verifyTotp } from '../../examples/exchange-server/totp.js';
+import { UserStore } from '../../examples/exchange-server/users.js';
+import { type Cast, get, loginAndEnrol, post, startExchange, TEST_SCRYPT_COST, testUsers } from './helpers.js';
+
+let exchange: ExchangeApp | undefined;
+afterEach(async () => {
+  await exchange?.close();
+  exchange = undefined;
+});
+
+async function signedIn(pick: (cast: Cast) => Cast[keyof Cast] = (c) => c.carol) {
+  const cast = testUsers();
+  exchange = await startExchange(cast);
+  const user = pick(cast);
+  const client = { ip: '192.0.2.20' };
+  const session = await loginAndEnrol(exchange.app, user, client);
+  return { cast, user, app: exchange.app, ...session, client };
+}
+
+describe('authenticated routes', () => {
+  it('GET /healthz and GET /account/security answer their contract shapes', async () => {
+    const { app, token } = await signedIn();
+    const health = await get(app, '/healthz');
+    expect(health.status).toBe(200);
+    expect(health.body.ok).toBe(true);
+    const res = await get(app, '/account/security', { token });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ withdrawalsLockedUntil: null, reasons: [], knownDevices: expect.any(Number) });
+  });
+
+  it('POST /account/password: 403 on a wrong current password, 400 weak_password, 200 and other sessions end', async () => {
+    const { app, user, token, cookie, client } = await signedIn();
+    const second = await loginAndEnrol(app, user, { ...client, cookie });
+
+    const forbidden = await post(app, '/account/password', { currentPassword: 'nope', newPassword: 'a-Much-better-passphrase-2024' }, { token });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body).toEqual({ error: 'forbidden' });
+
+    const weak = await post(app, '/account/password', { currentPassword: user.password, newPassword: 'password1' }, { token });
+    expect(weak.status).toBe(400);
+    expect(weak.body.error).toBe('weak_password');
+    expect(weak.body.feedback).toEqual({ warning: expect.any(String), suggestions: expect.any(Array) });
+
+    // A client answering a step-up repeats the body with challenge and code; extra fields are fine.
+    const newPassword = 'orbit-Lantern-quietly-58-mosaic';
+    const ok = await post(
+      app,
+      '/account/password',
+      { currentPassword: user.password, newPassword, challenge: 'x', code: '000000' },
+      { token },
+    );
+    expect(ok.status).toBe(200);
+    expect((await get(app, '/account/security', { token })).status).toBe(200);
+    expect((await get(app, '/account/security', { token: second.token })).status).toBe(401);
+
+    expect((await post(app, '/auth/login', { email: user.email, password: user.password }, { ...client, cookie })).status).toBe(401);
+    expect((await post(app, '/auth/login', { email: user.email, password: newPassword }, { ...client, cookie })).status).toBe(200);
+  });
+
+  it('POST /account/email: 200 moves the login; an address in use → 400', async () => {
+    const { app, cast, user, token, cookie, client } = await signedIn();
+    const taken = await post(app, '/account/email', { email: cast.frank.email.toUpperCase() }, { token });
+    expect(taken.status).toBe(400);
+    expect(taken.body.error).toBe('email_unavailable');
+    const bad = await post(app, '/account/email', { email: 'not an email' }, { token });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('bad_request');
+
+    expect((await post(app, '/account/email', { email: 'carol.new@example.test' }, { token })).status).toBe(200);
+    expect((await post(app, '/auth/login', { email: 'carol.new@example.test', password: user.password }, { ...client, cookie })).status).toBe(200);
+    expect((await post(app, '/auth/login', { email: user.email, password: user.password }, { ...client, cookie })).status).toBe(401);
+  });
+
+  it('POST /account/2fa/reset: a new secret that the next step-up accepts', async () => {
+    const { app, user, token } = await signedIn((c) => c.leakedAlice);
+    const res = await post(app, '/account/2fa/reset', undefined, { token });
+    expect(res.status).toBe(200);
+    expect(res.body.totpSecret).toMatch(/^[A-Z2-7]{32}$/);
+    expect(res.body.otpauthUri).toMatch(/^otpauth:\/\/totp\//);
+    // From a new device the leaked account is challenged; the old secret no longer answers it.
+    const fresh = { ip: '192.0.2.99' };
+    const challenged = await post(app, '/auth/login', { email: user.email, password: user.password }, fresh);
+    expect(challenged.body.error).toBe('step_up_required');
+    const old = await post(app, '/auth/login/verify', { challenge: challenged.body.challenge, code: await totpCode(user.totpSecret) }, fresh);
+    expect(old.status).toBe(401);
+    const ok = await post(app, '/auth/login/verify', { challenge: challenged.body.challenge, code: await totpCode(res.body.totpSecret) }, fresh);
+    expect(ok.status).toBe(200);
+  });
+
+  it('POST /account/api-keys {permissions} → 201 {id}', async () => {
+    const { app, token } = await signedIn();
+    const res = await post(app, '/account/api-keys', { permissions: ['read', 'withdraw'] }, { token });
+    expect(res.status).toBe(201);
+    expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(exchange!.apiKeys.byUser(exchange!.users.findByEmail('carol@example.test')!.id)).toHaveLength(1);
+    for (const permissions of [[], ['admin'], ['read', 'read'], 'read', [1]]) {
+      expect((await post(app, '/account/api-keys', { permissions }, { token })).status).toBe(400);
+    }
+  });
+
+  it('POST /wallet/withdrawals {amount, address} → 201 {id}, amounts as numbers or decimal strings', async () => {
+    const { app, token } = await signedIn();
+    const address = 'bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh';
+    for (const amount of ['0.00000001', '12.5', 3, 0.25, '999999999999.123456789012345678']) {
+      const res = await post(app, '/wallet/withdrawals', { amount, address }, { token });
+      expect(res.status, String(amount)).toBe(201);
+      expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const recorded = exchange!.wallet.byUser(exchange!.users.findByEmail('carol@example.test')!.id);
+    expect(recorded.map((w) => w.amount)).toEqual(['0.00000001', '12.5', '3', '0.25', '999999999999.123456789012345678']);
+  });
+});
+
+describe('building blocks', () => {
+  it('UserStore: right password, wrong password and unknown address', async () => {
+    const users = await UserStore.create([{ email: 'Mia@Example.test', password: 'pässwörd-ünïcode', totpSecret: 'U75W2RZ6LKUOPKY6XQ4BYEQE3HLCT6G6' }], {
+      scryptCost: TEST_SCRYPT_COST,
+    });
+    expect(await users.authenticate('mia@example.test', 'pässwörd-ünïcode')).toBeDefined();
+    // NFC and NFD spellings of one password are one password.
+    expect(await users.authenticate('mia@example.test', 'pässwörd-ünïcode'.normalize('NFD'))).toBeDefined();
+    expect(await users.authenticate('mia@example.test', 'wrong')).toBeUndefined();
+    expect(await users.authenticate('nobody@example.test', 'pässwörd-ünïcode')).toBeUndefined();
+    await expect(UserStore.create([], { scryptCost: 1000 })).rejects.toThrow(/power of two/);
+  });
+
+  it('SessionStore: hashed tokens, expiry, revokeOthers keeps the given session', () => {
+    let now = 1_000_000;
+    const sessions = new SessionStore({ ttlSec: 60, now: () => now });
+    const a = sessions.issue('u1');
+    const b = sessions.issue('u1');
+    const c = sessions.issue('u2');
+    expect(sessions.lookup(a)?.userId).toBe('u1');
+    expect(sessions.lookup(a)?.tokenHash).not.toBe(a);
+    expect(sessions.revokeOthers('u1', b)).toBe(1);
+    expect(sessions.lookup(a)).toBeUndefined();
+    expect(sessions.lookup(b)?.userId).toBe('u1');
+    expect(sessions.lookup(c)?.userId).toBe('u2');
+    now += 61_000;
+    expect(sessions.lookup(b)).toBeUndefined();
+    expect(sessions.count('u1')).toBe(0);
+    for (const junk of [undefined, '', 'x', 42, `${a}x`]) expect(sessions.lookup(junk)).toBeUndefined();
+  });
+
+  it('TOTP: current code and one step either side pass, others and junk fail', async () => {
+    const secret = 'U75W2RZ6LKUOPKY6XQ4BYEQE3HLCT6G6';
+    const now = Date.now();
+    expect(await verifyTotp(secret, await totpCode(secret, now))).toBe(true);
+    expect(await verifyTotp(secret, await totpCode(secret, now - 30_000))).toBe(true);
+    expect(await verifyTotp(secret, await totpCode(secret, now - 120_000))).toBe(false);
+    for (const junk of ['', '12345', '1234567', 'abcdef', '12 345', '１２３４５６']) expect(await verifyTotp(secret, junk)).toBe(false);
+  });
+});

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStoreFromUrl, keySlot, RedisStore } from '../../src/stores/redis.js';
+import { type RedisCluster, startRedisCluster } from '../support/redis.js';
+import { redisCall } from '../support/resp.js';
+import { describeStoreContract, uid } from './store-contract.js';
+
+let cluster: RedisCluster;
+
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describeStoreContract('RedisStore (3-node Cluster)', () => new RedisStore({ url: cluster.urls, commandTimeoutMs: 2000 }));
+
+describe('RedisStore on a Cluster', () => {
+  it('is named redis-cluster when built from a comma-separated seed list', async () => {
+    const store = createRedisStoreFromUrl(cluster.url, { commandTimeoutMs: 2000 });
+    try {
+      expect(store.name).toBe('redis-cluster');
+      await store.set(uid(), 'x', 1000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('computes the same hash slots as the server', async () => {
+    const port = cluster.nodes[0]!.port;
+    const keys = ['', 'a', 'as:v1:rl:fail_ip:abc', 'as:v1:dev:{acct}:d', '{acct}', 'x{}y', 'x{{a}}', '{a}{b}', 'ünï{cödé}'];
+    for (let i = 0; i < 50; i++) keys.push(`as:v1:rl:f:{${uid()}}:${uid()}`, uid());
+    for (const key of keys) expect(keySlot(key), key).toBe(await redisCall(port, 'CLUSTER', 'KEYSLOT', key));
+  });
+
+  it("keeps one account's keys in one slot, and spreads other keys over the nodes", async () => {
+    const store = new RedisStore({ url: cluster.urls, commandTimeoutMs: 2000 });
+    try {
+      const account = uid();
+      const spec = { name: 'fail_ipacct', points: 5, durationSec: 60 };
+      await store.add([{ spec, key: `{${account}}:${uid()}`, points: 1 }]);
+      await store.set(`dev:{${account}}:d1`, '1', 60_000);
+      await store.extendLock(`lock:{${account}}`, { kind: 'x', at: Date.now(), until: Date.now() + 60_000 }, Date.now(), 5);
+      const slot = keySlot(`{${account}}`);
+      let found = 0;
+      for (const node of cluster.nodes) {
+        const keys = (await redisCall(node.port, 'KEYS', `*${account}*`)) as string[];
+        for (const key of keys) expect(keySlot(key)).toBe(slot);
+        found += keys.length;
+      }
+      expect(found).toBe(3);
+
+      const spread = Array.from({ length: 30 }, () => uid());
+      await store.add(spread.map((key) => ({ spec, key, points: 1 })));
+      const holding = await Promise.all(
+        cluster.nodes.map(async (node) => ((await redisCall(node.port, 'DBSIZE')) as number) > 0),
+      );
+      expect(holding.filter(Boolean).length).toBe(3);
+      const read = await store.read({ counters: spread.map((key) => ({ spec, key })), keys: [] });
+      expect(read.counters.every((c) => c.consumed === 1)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});
