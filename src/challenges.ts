@@ -36,7 +36,8 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
  */
 export class Challenges {
   constructor(
-    private readonly store: () => Store,
+    /** Runs a store operation (through the insurance store while the primary is down). */
+    private readonly run: <T>(fn: (store: Store) => Promise<T>) => Promise<T>,
     private readonly key: Keyer,
     private readonly options: ChallengeOptions,
     private readonly now: () => number,
@@ -49,7 +50,8 @@ export class Challenges {
   async issue(binding: ChallengeBinding): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     const record: StoredChallenge = { ...binding, expiresAt: this.now() + this.options.ttlSec * 1000 };
-    await this.store().set(storeKeys.challenge(this.key('chal', token)), JSON.stringify(record), this.options.ttlSec * 1000);
+    const key = storeKeys.challenge(this.key('chal', token));
+    await this.run((store) => store.set(key, JSON.stringify(record), this.options.ttlSec * 1000));
     return token;
   }
 
@@ -64,22 +66,21 @@ export class Challenges {
   ): Promise<ChallengeOutcome> {
     if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return { ok: false, failure: 'unknown' };
     const id = this.key('chal', token);
-    const store = this.store();
     const key = storeKeys.challenge(id);
-    const raw = (await store.read({ counters: [], keys: [key] })).values[0];
+    const raw = await this.run(async (store) => (await store.read({ counters: [], keys: [key] })).values[0]);
     if (raw === undefined) return { ok: false, failure: 'unknown' };
     const record = parseRecord(raw);
     if (!record) return { ok: false, failure: 'unknown' };
     const binding: ChallengeBinding = record;
     if (record.expiresAt <= this.now()) {
-      await store.delete(key);
+      await this.run((store) => store.delete(key));
       return { ok: false, failure: 'expired', binding };
     }
     // Every presentation counts, right or wrong, so guessing a 6-digit code is hopeless. The
     // record outlives its last allowed attempt so the next one is told "too many" (429).
-    const attempts = await store.increment(storeKeys.challengeAttempts(id), this.options.ttlSec * 1000);
+    const attempts = await this.run((store) => store.increment(storeKeys.challengeAttempts(id), this.options.ttlSec * 1000));
     if (attempts > this.options.maxAttempts) {
-      await store.delete(key);
+      await this.run((store) => store.delete(key));
       return { ok: false, failure: 'too-many-attempts', binding };
     }
     if (record.purpose !== expect.purpose || (expect.account !== undefined && record.account !== expect.account)) {
@@ -92,7 +93,7 @@ export class Challenges {
       return { ok: false, failure: 'wrong-code', binding };
     }
     // Only one concurrent presentation of a right code can take the record.
-    if ((await store.take(key)) === undefined) return { ok: false, failure: 'replayed', binding };
+    if ((await this.run((store) => store.take(key))) === undefined) return { ok: false, failure: 'replayed', binding };
     return { ok: true, binding };
   }
 }

@@ -85,13 +85,13 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     });
     this.devices = new DeviceCookie(config.secret, config.device);
     this.context = new ContextReader(this.key, config.logger);
-    this.challenges = new Challenges(() => this.currentStore(), this.key, config.challenge, config.now);
+    this.challenges = new Challenges(
+      async (fn) => (await this.insured.run(fn)).value,
+      this.key,
+      config.challenge,
+      config.now,
+    );
     this.specs = counterSpecs(config);
-  }
-
-  /** The store login-path state goes to right now (insurance while the primary is down). */
-  currentStore(): Store {
-    return this.insured.degraded ? this.insured.insurance : this.insured.primary;
   }
 
   /** Account id for an address: normalised first so `J.Doe+x@GoogleMail.com` is one account. */
