@@ -133,7 +133,9 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       : { value: await this.insured.primary.read(request), degraded: false };
     const values = new Map(request.keys.map((k, i) => [k, snapshot.values[i]]));
     const counters = new Map<string, CounterValue>();
-    refs.forEach((ref, i) => counters.set(ref.spec.name, snapshot.counters[i] ?? { consumed: 0, msBeforeNext: 0 }));
+    refs.forEach((ref, i) => {
+      counters.set(ref.spec.name, snapshot.counters[i] ?? { consumed: 0, msBeforeNext: 0 });
+    });
 
     const passwordFlags = parseFlags(values.get(storeKeys.passwordFlags(ids.account)));
     const recent = values.get(storeKeys.recentChange(ids.account));

@@ -91,7 +91,6 @@ function checkField(field: unknown, type: FieldType, where: string): void {
       }
       return;
     default:
-      // biome-ignore lint/suspicious/useValidTypeof: type is one of the typeof names here
       if (typeof field !== type) throw wrongType(where, `a ${type}`, field);
   }
 }

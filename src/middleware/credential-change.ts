@@ -9,6 +9,7 @@ import { badRequest, invalidCode, stepUpRequired, tooManyAttempts, unavailable }
 import { addressInputs, passwordStrength } from '../signals/password-strength.js';
 import type { Reason, ShieldRequest } from '../types.js';
 import { optionalStringField, stringField } from './body.js';
+import { presentChallenge } from './present-challenge.js';
 import { MAX_PASSWORD_LENGTH } from './login.js';
 import { MAX_CHALLENGE_LENGTH, MAX_CODE_LENGTH } from './step-up.js';
 import { type GetUser, resolveUser, type SessionUser } from './session-user.js';
@@ -125,34 +126,19 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
 
     let steppedUp = false;
     if (challenge?.ok && code?.ok) {
-      let appError: unknown;
-      let outcome: Awaited<ReturnType<ShieldCore['challenges']['verify']>>;
-      try {
-        outcome = await core.challenges.verify(
-          challenge.value,
-          { device: assessment.ids.device ?? null, purpose: kind, account: assessment.ids.account },
-          async (userId) => {
-            if (userId !== user.userId) return false;
-            try {
-              return (await options.verifySecondFactor(userId, code.value, req)) === true;
-            } catch (error) {
-              appError = error;
-              return false;
-            }
-          },
-        );
-      } catch {
-        return unavailable(res);
-      }
-      if (appError !== undefined) return next(appError);
-      core.emit('challenge', {
+      const presented = await presentChallenge(core, req, {
         route,
+        token: challenge.value,
+        code: code.value,
         purpose: kind,
-        outcome: outcome.ok ? 'passed' : 'failed',
-        failure: outcome.ok ? undefined : outcome.failure,
+        device: assessment.ids.device ?? null,
         account: assessment.ids.account,
-        at: core.config.now(),
+        userId: user.userId,
+        verifySecondFactor: options.verifySecondFactor,
       });
+      if (presented.kind === 'store-error') return unavailable(res);
+      if (presented.kind === 'app-error') return next(presented.error);
+      const { outcome } = presented;
       if (!outcome.ok) {
         publish('failure');
         return outcome.failure === 'too-many-attempts' ? tooManyAttempts(res, core.challenges.ttlSec) : invalidCode(res);

@@ -3,6 +3,7 @@ import type { ShieldCore } from '../core.js';
 import { badRequest, invalidCode, tooManyAttempts, unavailable } from '../responses.js';
 import type { ShieldRequest } from '../types.js';
 import { stringField } from './body.js';
+import { presentChallenge } from './present-challenge.js';
 
 export interface StepUpRouteOptions {
   /** The app's own second-factor check (e.g. TOTP) for one of its users. */
@@ -31,31 +32,17 @@ export function stepUpGuard(core: ShieldCore, options: StepUpRouteOptions): Requ
     const rawDevice = core.devices.read(req);
     const ctx = core.context.read(req, rawDevice);
 
-    let appError: unknown;
-    let outcome: Awaited<ReturnType<ShieldCore['challenges']['verify']>>;
-    try {
-      outcome = await core.challenges.verify(challenge.value, { device: ctx.device ?? null, purpose: 'login' }, async (userId) => {
-        try {
-          return (await options.verifySecondFactor(userId, code.value, req)) === true;
-        } catch (error) {
-          appError = error;
-          return false;
-        }
-      });
-    } catch {
-      return unavailable(res);
-    }
-    if (appError !== undefined) return next(appError);
-
-    const account = outcome.binding?.account;
-    core.emit('challenge', {
+    const presented = await presentChallenge(core, req, {
       route,
+      token: challenge.value,
+      code: code.value,
       purpose: 'login',
-      outcome: outcome.ok ? 'passed' : 'failed',
-      failure: outcome.ok ? undefined : outcome.failure,
-      account,
-      at: core.config.now(),
+      device: ctx.device ?? null,
+      verifySecondFactor: options.verifySecondFactor,
     });
+    if (presented.kind === 'store-error') return unavailable(res);
+    if (presented.kind === 'app-error') return next(presented.error);
+    const { outcome } = presented;
     if (!outcome.ok) {
       if (outcome.failure === 'too-many-attempts') return tooManyAttempts(res, core.challenges.ttlSec);
       return invalidCode(res);
