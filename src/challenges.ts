@@ -63,6 +63,8 @@ export class Challenges {
     token: unknown,
     expect: { device: string | null; purpose: string; account?: string },
     checkCode: (userId: string) => Promise<boolean>,
+    /** Asked before the code is checked; false refuses the attempt as too many (per-account cap). */
+    gate: (binding: ChallengeBinding) => Promise<boolean> = async () => true,
   ): Promise<ChallengeOutcome> {
     if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) return { ok: false, failure: 'unknown' };
     const id = this.key('chal', token);
@@ -89,6 +91,7 @@ export class Challenges {
     if (record.device !== expect.device) {
       return { ok: false, failure: 'wrong-device', binding };
     }
+    if (!(await gate(binding))) return { ok: false, failure: 'too-many-attempts', binding };
     if (record.userId === null || !(await checkCode(record.userId))) {
       return { ok: false, failure: 'wrong-code', binding };
     }

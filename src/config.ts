@@ -99,6 +99,12 @@ export interface CredentialChangeOptions {
   staleSessionPoints: number;
 }
 
+/** Wrong second-factor codes per account, across all its challenges, before step-up answers 429. */
+export interface SecondFactorOptions {
+  limit: number;
+  windowSec: number;
+}
+
 export interface ShieldOptions {
   /** HMAC key for every identifier (≥ 32 characters). Required when NODE_ENV=production. */
   secret?: string;
@@ -117,6 +123,7 @@ export interface ShieldOptions {
   velocity?: { [K in keyof VelocityOptions]?: Partial<VelocityRule> };
   wave?: Partial<WaveOptions>;
   challenge?: Partial<ChallengeOptions>;
+  secondFactor?: Partial<SecondFactorOptions>;
   device?: Partial<DeviceOptions>;
   password?: Partial<PasswordOptions>;
   /** Withdrawal-lock durations per change kind. */
@@ -141,6 +148,7 @@ export interface ResolvedConfig {
   velocity: VelocityOptions;
   wave: WaveOptions;
   challenge: ChallengeOptions;
+  secondFactor: SecondFactorOptions;
   device: DeviceOptions;
   password: PasswordOptions;
   failOpen: boolean;
@@ -169,6 +177,12 @@ export const defaults = {
   },
   wave: { windowSec: 60, minFailures: 30, failureRatio: 0.3, points: 30 },
   challenge: { ttlSec: 300, maxAttempts: 5 },
+  /**
+   * Each challenge allows 5 codes, but whoever holds the password (or a session) can ask for
+   * challenge after challenge; 10 wrong codes per account per hour caps TOTP guessing at a
+   * 1-in-100,000 chance per hour.
+   */
+  secondFactor: { limit: 10, windowSec: 3600 },
   device: { cookieName: 'as_dev', maxAgeDays: 365, knownForDays: 180, secure: 'auto' as const },
   password: { maxScoredLength: 20, minScore: 3, weakBelow: 2, rememberDays: 30 },
   /**
@@ -226,6 +240,7 @@ export const shieldOptionsSchema: Schema = {
   },
   wave: { fields: { windowSec: 'integer', minFailures: 'integer', failureRatio: 'positive', points: 'number' } },
   challenge: { fields: { ttlSec: 'integer', maxAttempts: 'integer' } },
+  secondFactor: { fields: { limit: 'integer', windowSec: 'integer' } },
   device: {
     fields: {
       cookieName: 'string',
@@ -287,6 +302,7 @@ export function resolveConfig(options: ShieldOptions): ResolvedConfig {
     velocity,
     wave,
     challenge: { ...defaults.challenge, ...options.challenge },
+    secondFactor: { ...defaults.secondFactor, ...options.secondFactor },
     device: { ...defaults.device, ...options.device },
     password: { ...defaults.password, ...options.password },
     failOpen: options.failOpen ?? true,

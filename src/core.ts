@@ -203,10 +203,14 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
   /** Remember that `account` logged in from this device (minting a device id if needed). */
   async markDeviceKnown(req: Request, res: Response, account: string, rawDevice: string | undefined): Promise<void> {
     const raw = rawDevice ?? this.devices.mint();
-    const device = this.key('dev', raw);
+    await this.rememberDevice(account, this.key('dev', raw));
+    this.devices.write(req, res, raw);
+  }
+
+  /** Make a keyed device known for an account. */
+  async rememberDevice(account: string, device: string): Promise<void> {
     const ttl = this.config.device.knownForDays * 86_400_000;
     await this.insured.run((s) => s.set(storeKeys.knownDevice(account, device), '1', ttl));
-    this.devices.write(req, res, raw);
     // The index only feeds the security page, so it is updated off the login's critical path.
     this.indexDevice(account, device, ttl).catch(() => undefined);
   }

@@ -30,6 +30,8 @@ export const storeKeys = {
   challengeAttempts: (challenge: string) => `chal:{${challenge}}:n`,
   /** Marks an account whose credentials changed recently (value: epoch ms of the change). */
   recentChange: (account: string) => `chg:{${account}}`,
+  /** Short hold on withdrawals while a credential change is in flight. */
+  lockHold: (user: string) => `hold:{${user}}`,
   /** Withdrawal lock for an app user id (hashed). */
   withdrawalLock: (user: string) => `lock:{${user}}`,
 } as const;

@@ -30,6 +30,8 @@ export interface WithdrawalLocks {
 }
 
 const MAX_TEXT = 500;
+/** How long the pre-change hold lasts: long enough to retry recording the real lock. */
+const PENDING_HOLD_HOURS = 0.25;
 
 /**
  * Locks live in the primary store only. Were they to fall back to an in-process store during an
@@ -61,9 +63,23 @@ export class Locks implements WithdrawalLocks {
     this.durationHours(kind, false);
   }
 
-  /** Raw record; rejects when the store cannot answer (callers fail closed). */
+  private holdKey(userId: string): string {
+    return storeKeys.lockHold(this.core.key('user', userId));
+  }
+
+  /**
+   * The lock in force, including a pending-change hold; rejects when the store cannot answer
+   * (callers fail closed).
+   */
   async read(userId: string): Promise<LockRecord | undefined> {
-    return this.store.getLock(this.key(userId), this.core.config.now());
+    const now = this.core.config.now();
+    const [lock, heldRaw] = await Promise.all([
+      this.store.getLock(this.key(userId), now),
+      this.store.read({ counters: [], keys: [this.holdKey(userId)] }).then((r) => r.values[0]),
+    ]);
+    const hold = parseHold(heldRaw);
+    if (!hold || hold.until <= now) return lock;
+    return { until: Math.max(lock?.until ?? 0, hold.until), reasons: [...(lock?.reasons ?? []), hold] };
   }
 
   async status(userId: string): Promise<LockStatus> {
@@ -74,6 +90,39 @@ export class Locks implements WithdrawalLocks {
   async applyChange(userId: string, kind: string, risky: boolean, detail: string): Promise<LockRecord> {
     const hours = this.durationHours(kind, risky);
     return this.extend(userId, { kind, hours, detail });
+  }
+
+  /**
+   * A short hold written before a change is allowed to happen, so that if recording the full
+   * lock afterwards fails, withdrawals are still held while it is retried.
+   */
+  async hold(userId: string, kind: string): Promise<void> {
+    this.assertKind(kind);
+    const now = this.core.config.now();
+    const ttl = PENDING_HOLD_HOURS * 3_600_000;
+    const reason: LockReason = { kind: 'pending-change', at: now, until: now + ttl, detail: `${kind} change in progress` };
+    await this.store.set(this.holdKey(userId), JSON.stringify(reason), ttl);
+  }
+
+  /** Lift the pending-change hold (the change was refused, or its lock is recorded). */
+  async release(userId: string): Promise<void> {
+    await this.store.delete(this.holdKey(userId));
+  }
+
+  /** Retry recording a change's lock in the background while the short hold lasts. */
+  retryApplyChange(userId: string, kind: string, risky: boolean): void {
+    const deadline = this.core.config.now() + PENDING_HOLD_HOURS * 3_600_000;
+    let delay = 1000;
+    const attempt = () => {
+      this.applyChange(userId, kind, risky, `${kind} changed${risky ? ' after step-up' : ''}`)
+        .then(() => this.release(userId))
+        .catch(() => {
+        delay = Math.min(delay * 2, 60_000);
+        if (this.core.config.now() + delay < deadline) setTimeout(attempt, delay).unref();
+        else this.core.config.logger.error(`[account-shield] could not record a ${kind} withdrawal lock; giving up`);
+      });
+    };
+    setTimeout(attempt, delay).unref();
   }
 
   async lock(userId: string, options: AdminLockOptions): Promise<LockStatus> {
@@ -108,6 +157,17 @@ export class Locks implements WithdrawalLocks {
     const record = await this.store.extendLock(this.key(userId), reason, now, this.options.maxReasons);
     this.core.emit('withdrawals.locked', { userId, until: record.until, cause: reason, reasons: record.reasons, at: now });
     return record;
+  }
+}
+
+function parseHold(raw: string | undefined): LockReason | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const hold = JSON.parse(raw) as LockReason;
+    return typeof hold.until === 'number' ? hold : undefined;
+  } catch {
+    // Unreadable means unknown, and unknown locks fail closed.
+    return { kind: 'pending-change', at: 0, until: Number.MAX_SAFE_INTEGER, detail: 'unreadable hold' };
   }
 }
 

@@ -1,5 +1,5 @@
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
-import { createShield, jsonErrorHandler, type Shield, type ShieldRequest } from '../../src/index.js';
+import { createShield, jsonErrorHandler, type Shield, type ShieldRequest, shieldMetrics } from '../../src/index.js';
 import { accountHandlers } from './account.js';
 import { ApiKeys } from './api-keys.js';
 import { requireSession } from './auth.js';
@@ -96,6 +96,8 @@ export async function createExchangeApp(options: ExchangeOptions = {}): Promise<
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, protection });
   });
+  // Prometheus text: counts by kind/action/outcome/signal only, never an email, IP or device id.
+  if (shield) app.get('/metrics', shieldMetrics(shield).handler());
   app.post('/auth/login', ...login);
   app.post('/auth/login/verify', ...verify);
 

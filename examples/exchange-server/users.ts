@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ExchangeConfigError } from './options.js';
 
@@ -33,6 +33,11 @@ const BASE32_SECRET = /^[A-Z2-7]{26,128}=*$/;
 /** Lookup key for an address: the app's own notion of "same email", independent of the shield's. */
 export function emailKey(email: string): string {
   return email.normalize('NFC').trim().toLowerCase();
+}
+
+/** A seed user's id: the same in every process seeded with the same address. */
+export function seedUserId(key: string): string {
+  return `u_${createHash('sha256').update(`exchange-user\0${key}`).digest('base64url').slice(0, 22)}`;
 }
 
 /**
@@ -74,7 +79,10 @@ export class UserStore {
   private insert(seed: SeedUser, password: PasswordHash): User {
     const key = emailKey(seed.email);
     if (this.byEmail.has(key)) throw new ExchangeConfigError('Two seed users share one email address.');
-    const user: User = { id: randomUUID(), email: seed.email.trim(), totpSecret: seed.totpSecret, password };
+    // Derived from the address so every instance seeded with the same users agrees on ids: the
+    // shield keys withdrawal locks and challenges by user id, and those are shared through Redis.
+    const stable = seedUserId(key);
+    const user: User = { id: this.byId.has(stable) ? randomUUID() : stable, email: seed.email.trim(), totpSecret: seed.totpSecret, password };
     this.byId.set(user.id, user);
     this.byEmail.set(key, user);
     return user;

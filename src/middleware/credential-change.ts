@@ -140,6 +140,8 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
       if (presented.kind === 'app-error') return next(presented.error);
       const { outcome } = presented;
       if (!outcome.ok) {
+        // Failed codes count against the source like failed logins, so per-IP limits apply.
+        await core.record(assessment, 'failure').catch(() => undefined);
         publish('failure');
         return outcome.failure === 'too-many-attempts' ? tooManyAttempts(res, core.challenges.ttlSec) : invalidCode(res);
       }
@@ -161,27 +163,49 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
       return stepUpRequired(res, token, core.challenges.ttlSec);
     }
 
-    const decision = publish('success');
     const risky = verdict.action !== 'allow';
     const shouldLock = typeof options.lockWithdrawals === 'function' ? options.lockWithdrawals(req) : options.lockWithdrawals !== false;
+    if (shouldLock) {
+      // Fail closed: hold withdrawals before the change can happen. If even this hold cannot
+      // be written, the change does not happen. A change the app then refuses leaves only
+      // this short hold behind.
+      try {
+        await locks.hold(user.userId, kind);
+      } catch {
+        publish('failure');
+        return unavailable(res);
+      }
+    }
+    const decision = publish('success');
     const signedIn = user;
+    const newEmail = newEmailField ? optionalStringField(body, newEmailField, 320) : undefined;
     commitOnSuccess(res, async () => {
       const now = core.config.now();
-      let lockedUntil: number | null = null;
-      if (shouldLock) {
-        const record = await locks.applyChange(signedIn.userId, kind, risky, `${kind} changed${risky ? ' after step-up' : ''}`);
-        lockedUntil = record.until;
-      }
-      const markHours = locks.durationHours(kind, risky);
-      await core.store.set(storeKeys.recentChange(assessment.ids.account), String(now), markHours * 3_600_000);
-      const newEmail = newEmailField ? optionalStringField(body, newEmailField, 320) : undefined;
-      if (newEmail?.ok && assessment.ids.device && assessment.ctx.rawDevice) {
+      const log = (step: string) => (error: unknown) =>
+        core.config.logger.error(`[account-shield] after a ${kind} change, ${step} failed: ${errorMessage(error)}`);
+      // Each step stands alone: one failing must not skip the others (above all the event the
+      // app uses to tell the owner).
+      const lockedUntil = shouldLock
+        ? await locks
+            .applyChange(signedIn.userId, kind, risky, `${kind} changed${risky ? ' after step-up' : ''}`)
+            .then(async (record) => {
+              await locks.release(signedIn.userId).catch(log('lifting the pending hold'));
+              return record.until;
+            })
+            .catch((error: unknown) => {
+              log('locking withdrawals (the short hold stays; retrying)')(error);
+              locks.retryApplyChange(signedIn.userId, kind, risky);
+              return null;
+            })
+        : null;
+      const markMs = locks.durationHours(kind, risky) * 3_600_000;
+      await core.store.set(storeKeys.recentChange(assessment.ids.account), String(now), markMs).catch(log('marking the change'));
+      if (newEmail?.ok && assessment.ids.device) {
         const account = core.accountOf(newEmail.value);
-        const ttl = core.config.device.knownForDays * 86_400_000;
-        await core.store.set(storeKeys.knownDevice(account, assessment.ids.device), '1', ttl);
-        await core.store.set(storeKeys.recentChange(account), String(now), markHours * 3_600_000);
+        await core.rememberDevice(account, assessment.ids.device).catch(log('moving the device to the new address'));
+        await core.store.set(storeKeys.recentChange(account), String(now), markMs).catch(log('marking the change'));
       }
-      if (options.onChanged) await options.onChanged(signedIn.userId, req);
+      if (options.onChanged) await Promise.resolve(options.onChanged(signedIn.userId, req)).catch(log('onChanged'));
       core.emit('credential.changed', {
         userId: signedIn.userId,
         kind,
@@ -190,7 +214,10 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
         withdrawalsLockedUntil: lockedUntil,
         at: now,
       });
-    }, (error) => core.config.logger.error(`[account-shield] after a ${kind} change, locking withdrawals failed: ${errorMessage(error)}`));
+    }, async () => {
+      // The app refused the change: nothing to hold withdrawals for.
+      if (shouldLock) await locks.release(signedIn.userId).catch(() => undefined);
+    });
     (req as ShieldRequest).shield = { decision, userId: user.userId, steppedUp };
     next();
   };
@@ -225,18 +252,18 @@ async function vetNewPassword(
 }
 
 /**
- * Run `commit` once the app's handler answers 2xx, before the response leaves, so a client
- * that sees "password changed" can rely on withdrawals already being locked.
+ * Run `commit` once the app's handler answers 2xx (or `abandon` on any other answer), before
+ * the response leaves, so a client that sees "password changed" can rely on withdrawals
+ * already being locked.
  */
-function commitOnSuccess(res: Response, commit: () => Promise<void>, onError: (error: unknown) => void): void {
+function commitOnSuccess(res: Response, commit: () => Promise<void>, abandon: () => Promise<void>): void {
   const end = res.end.bind(res) as (...args: unknown[]) => Response;
   let done = false;
   (res as unknown as { end: (...args: unknown[]) => Response }).end = (...args: unknown[]) => {
-    if (done || res.statusCode < 200 || res.statusCode >= 300) return end(...args);
+    if (done) return end(...args);
     done = true;
-    commit()
-      .catch(onError)
-      .finally(() => end(...args));
+    const work = res.statusCode >= 200 && res.statusCode < 300 ? commit() : abandon();
+    work.finally(() => end(...args));
     return res;
   };
 }

@@ -28,16 +28,30 @@ export type PresentationResult =
 export async function presentChallenge(core: ShieldCore, req: Request, p: Presentation): Promise<PresentationResult> {
   let appError: unknown;
   let outcome: ChallengeOutcome;
+  const codeFailures = (account: string) => ({ spec: core.specs.secondFactor, key: `{${account}}` });
   try {
-    outcome = await core.challenges.verify(p.token, { device: p.device, purpose: p.purpose, account: p.account }, async (userId) => {
-      if (p.userId !== undefined && userId !== p.userId) return false;
-      try {
-        return (await p.verifySecondFactor(userId, p.code, req)) === true;
-      } catch (error) {
-        appError = error;
-        return false;
-      }
-    });
+    outcome = await core.challenges.verify(
+      p.token,
+      { device: p.device, purpose: p.purpose, account: p.account },
+      async (userId) => {
+        if (p.userId !== undefined && userId !== p.userId) return false;
+        try {
+          return (await p.verifySecondFactor(userId, p.code, req)) === true;
+        } catch (error) {
+          appError = error;
+          return false;
+        }
+      },
+      // Per account, across challenges: new challenges must not mean new guesses.
+      async (binding) => {
+        const read = await core.insured.run((s) => s.read({ counters: [codeFailures(binding.account)], keys: [] }));
+        return (read.value.counters[0]?.consumed ?? 0) < core.config.secondFactor.limit;
+      },
+    );
+    if (!outcome.ok && outcome.failure === 'wrong-code' && outcome.binding) {
+      const ref = codeFailures(outcome.binding.account);
+      await core.insured.run((s) => s.add([{ ...ref, points: 1 }]));
+    }
   } catch {
     return { kind: 'store-error' };
   }

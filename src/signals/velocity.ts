@@ -14,6 +14,8 @@ export const family = {
   pair: 'pair_ipacct',
   attempts: 'att_all',
   failures: 'fail_all',
+  /** Wrong second-factor codes per account. */
+  secondFactor: 'fail_2fa',
 } as const;
 
 type RuleName = keyof VelocityOptions;
@@ -50,6 +52,7 @@ export function counterSpecs(config: ResolvedConfig): Record<keyof typeof family
     pair: spec(family.pair, { limit: 1, windowSec: v.accountsPerIp.windowSec }),
     attempts: spec(family.attempts, wave),
     failures: spec(family.failures, wave),
+    secondFactor: spec(family.secondFactor, config.secondFactor),
   };
 }
 

@@ -11,48 +11,60 @@ afterEach(async () => {
   exchange = undefined;
 });
 
+/**
+ * A user signed in as a real client is: logged in on this device and keeping the device cookie
+ * the login set, so `me` (token + cookie) is a known device with a fresh session and the
+ * shield's guards let plain credential changes through. Step-up paths are in guards.test.ts.
+ */
 async function signedIn(pick: (cast: Cast) => Cast[keyof Cast] = (c) => c.carol) {
   const cast = testUsers();
   exchange = await startExchange(cast);
   const user = pick(cast);
   const client = { ip: '192.0.2.20' };
   const session = await loginAndEnrol(exchange.app, user, client);
-  return { cast, user, app: exchange.app, ...session, client };
+  expect(session.cookie).toMatch(/^as_dev=/);
+  const me = { token: session.token, cookie: session.cookie };
+  return { cast, user, app: exchange.app, ...session, client, me };
 }
 
 describe('authenticated routes', () => {
   it('GET /healthz and GET /account/security answer their contract shapes', async () => {
-    const { app, token } = await signedIn();
+    const before = Date.now();
+    const { app, token, cookie } = await signedIn();
     const health = await get(app, '/healthz');
     expect(health.status).toBe(200);
     expect(health.body.ok).toBe(true);
     const res = await get(app, '/account/security', { token });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ withdrawalsLockedUntil: null, reasons: [], knownDevices: expect.any(Number) });
+    expect(res.body).toEqual({
+      withdrawalsLockedUntil: null,
+      reasons: [],
+      knownDevices: [{ id: expect.stringMatching(/^[A-Za-z0-9_-]{8}$/), lastSeen: expect.any(String) }],
+    });
+    const [device] = res.body.knownDevices as { id: string; lastSeen: string }[];
+    expect(Date.parse(device!.lastSeen)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(device!.lastSeen)).toBeLessThanOrEqual(Date.now());
+    // The page shows a keyed id, not the device id the cookie carries.
+    expect(cookie).not.toContain(device!.id);
   });
 
   it('POST /account/password: 403 on a wrong current password, 400 weak_password, 200 and other sessions end', async () => {
-    const { app, user, token, cookie, client } = await signedIn();
+    const { app, user, token, cookie, client, me } = await signedIn();
     const second = await loginAndEnrol(app, user, { ...client, cookie });
 
-    const forbidden = await post(app, '/account/password', { currentPassword: 'nope', newPassword: 'a-Much-better-passphrase-2024' }, { token });
+    const forbidden = await post(app, '/account/password', { currentPassword: 'nope', newPassword: 'a-Much-better-passphrase-2024' }, me);
     expect(forbidden.status).toBe(403);
     expect(forbidden.body).toEqual({ error: 'forbidden' });
 
-    const weak = await post(app, '/account/password', { currentPassword: user.password, newPassword: 'password1' }, { token });
+    const weak = await post(app, '/account/password', { currentPassword: user.password, newPassword: 'password1' }, me);
     expect(weak.status).toBe(400);
     expect(weak.body.error).toBe('weak_password');
-    expect(weak.body.feedback).toEqual({ warning: expect.any(String), suggestions: expect.any(Array) });
+    expect(weak.body.feedback).toMatchObject({ warning: expect.any(String), suggestions: expect.any(Array) });
 
-    // A client answering a step-up repeats the body with challenge and code; extra fields are fine.
     const newPassword = 'orbit-Lantern-quietly-58-mosaic';
-    const ok = await post(
-      app,
-      '/account/password',
-      { currentPassword: user.password, newPassword, challenge: 'x', code: '000000' },
-      { token },
-    );
+    const ok = await post(app, '/account/password', { currentPassword: user.password, newPassword }, me);
     expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ ok: true });
     expect((await get(app, '/account/security', { token })).status).toBe(200);
     expect((await get(app, '/account/security', { token: second.token })).status).toBe(401);
 
@@ -61,22 +73,22 @@ describe('authenticated routes', () => {
   });
 
   it('POST /account/email: 200 moves the login; an address in use → 400', async () => {
-    const { app, cast, user, token, cookie, client } = await signedIn();
-    const taken = await post(app, '/account/email', { email: cast.frank.email.toUpperCase() }, { token });
+    const { app, cast, user, cookie, client, me } = await signedIn();
+    const taken = await post(app, '/account/email', { email: cast.frank.email.toUpperCase() }, me);
     expect(taken.status).toBe(400);
     expect(taken.body.error).toBe('email_unavailable');
-    const bad = await post(app, '/account/email', { email: 'not an email' }, { token });
+    const bad = await post(app, '/account/email', { email: 'not an email' }, me);
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('bad_request');
 
-    expect((await post(app, '/account/email', { email: 'carol.new@example.test' }, { token })).status).toBe(200);
+    expect((await post(app, '/account/email', { email: 'carol.new@example.test' }, me)).status).toBe(200);
     expect((await post(app, '/auth/login', { email: 'carol.new@example.test', password: user.password }, { ...client, cookie })).status).toBe(200);
     expect((await post(app, '/auth/login', { email: user.email, password: user.password }, { ...client, cookie })).status).toBe(401);
   });
 
   it('POST /account/2fa/reset: a new secret that the next step-up accepts', async () => {
-    const { app, user, token } = await signedIn((c) => c.leakedAlice);
-    const res = await post(app, '/account/2fa/reset', undefined, { token });
+    const { app, user, me } = await signedIn((c) => c.leakedAlice);
+    const res = await post(app, '/account/2fa/reset', undefined, me);
     expect(res.status).toBe(200);
     expect(res.body.totpSecret).toMatch(/^[A-Z2-7]{32}$/);
     expect(res.body.otpauthUri).toMatch(/^otpauth:\/\/totp\//);
@@ -91,17 +103,19 @@ describe('authenticated routes', () => {
   });
 
   it('POST /account/api-keys {permissions} → 201 {id}', async () => {
-    const { app, token } = await signedIn();
-    const res = await post(app, '/account/api-keys', { permissions: ['read', 'withdraw'] }, { token });
+    const { app, me } = await signedIn();
+    const res = await post(app, '/account/api-keys', { permissions: ['read', 'withdraw'] }, me);
     expect(res.status).toBe(201);
     expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(typeof res.body.secret).toBe('string');
     expect(exchange!.apiKeys.byUser(exchange!.users.findByEmail('carol@example.test')!.id)).toHaveLength(1);
     for (const permissions of [[], ['admin'], ['read', 'read'], 'read', [1]]) {
-      expect((await post(app, '/account/api-keys', { permissions }, { token })).status).toBe(400);
+      expect((await post(app, '/account/api-keys', { permissions }, me)).status).toBe(400);
     }
   });
 
   it('POST /wallet/withdrawals {amount, address} → 201 {id}, amounts as numbers or decimal strings', async () => {
+    // Withdrawals need a session, not a known device: the lock is what guards them.
     const { app, token } = await signedIn();
     const address = 'bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh';
     for (const amount of ['0.00000001', '12.5', 3, 0.25, '999999999999.123456789012345678']) {

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeApp } from '../../examples/exchange-server/app.js';
 import type { Protection } from '../../examples/exchange-server/options.js';
-import { type Cast, loginAndEnrol, startExchange, testUsers } from './helpers.js';
+import { type Cast, type ClientOptions, loginAndEnrol, startExchange, testUsers } from './helpers.js';
 
 /**
  * Every route, every kind of hostile or broken body: the answer is a 4xx JSON error with an
@@ -16,17 +16,37 @@ interface Route {
   readonly fields: readonly string[];
   /** Takes no body: JSON-level junk may be ignored (then any non-5xx answer is fine). */
   readonly bodyless?: boolean;
+  /**
+   * Behind a credential-change guard (with PROTECTION=shield): it reads `challenge` and `code`
+   * and, on the password route, the password fields itself, before the app's handler does.
+   */
+  readonly guarded?: boolean;
+  /** Fields the guard itself validates whenever present: wrong ones are a 400 from any device. */
+  readonly guardFields?: readonly string[];
+  /** Whose session calls it: one account per route, so one route's changes (a 2FA reset, an
+   * email change, withdrawal locks) never decide what another route's test sees. */
+  readonly owner?: keyof Cast;
 }
 
 const ROUTES: readonly Route[] = [
   { path: '/auth/login', auth: false, fields: ['email', 'password'] },
   { path: '/auth/login/verify', auth: false, fields: ['challenge', 'code'] },
-  { path: '/account/password', auth: true, fields: ['currentPassword', 'newPassword'] },
-  { path: '/account/email', auth: true, fields: ['email'] },
-  { path: '/account/2fa/reset', auth: true, fields: [], bodyless: true },
-  { path: '/account/api-keys', auth: true, fields: ['permissions'] },
-  { path: '/wallet/withdrawals', auth: true, fields: ['amount', 'address'] },
+  {
+    path: '/account/password',
+    auth: true,
+    fields: ['currentPassword', 'newPassword'],
+    guarded: true,
+    guardFields: ['currentPassword', 'newPassword'],
+    owner: 'carol',
+  },
+  { path: '/account/email', auth: true, fields: ['email'], guarded: true, owner: 'frank' },
+  { path: '/account/2fa/reset', auth: true, fields: [], bodyless: true, guarded: true, owner: 'grace' },
+  { path: '/account/api-keys', auth: true, fields: ['permissions'], guarded: true, owner: 'leakedDave' },
+  { path: '/wallet/withdrawals', auth: true, fields: ['amount', 'address'], owner: 'leakedErin' },
 ];
+
+/** A step-up answer's fields, which every guarded route reads before anything else. */
+const STEP_UP_FIELDS = ['challenge', 'code'] as const;
 
 /** A plausible valid value per field, so one poisoned field is the only thing wrong. */
 const VALID: Record<string, unknown> = {
@@ -43,8 +63,8 @@ const VALID: Record<string, unknown> = {
 
 const validBody = (route: Route) => Object.fromEntries(route.fields.map((f) => [f, VALID[f]]));
 /** The valid body as JSON text with `field`'s value replaced by raw JSON `rawValue`. */
-const withRaw = (route: Route, field: string, rawValue: string) =>
-  `{${route.fields.map((f) => `${JSON.stringify(f)}:${f === field ? rawValue : JSON.stringify(VALID[f])}`).join(',')}}`;
+const withRaw = (route: Route, field: string, rawValue: string, fields: readonly string[] = route.fields) =>
+  `{${fields.map((f) => `${JSON.stringify(f)}:${f === field ? rawValue : JSON.stringify(VALID[f])}`).join(',')}}`;
 
 const POISON_VALUES: readonly [string, string][] = [
   ['number', '42'],
@@ -101,24 +121,37 @@ function expectNoServerError(res: request.Response, what: string): void {
 describe.each<Protection>(['shield', 'none', 'express-rate-limit', 'rlf-recipe'])('bad input with PROTECTION=%s', (protection) => {
   let exchange: ExchangeApp;
   let cast: Cast;
-  let token: string;
+  /**
+   * Per owner, a session on a device the shield knows (logged in there, device cookie kept):
+   * its requests pass the guards' risk check, so malformed bodies really reach the guards'
+   * own validation and then the app's, instead of stopping at a step-up answer.
+   */
+  const sessions = new Map<keyof Cast, ClientOptions>();
   let ipCounter = 0;
 
   beforeAll(async () => {
     cast = testUsers();
     exchange = await startExchange(cast, { protection });
-    token = (await loginAndEnrol(exchange.app, cast.carol, { ip: '192.0.2.1' })).token;
+    const owners = [...new Set(ROUTES.flatMap((r) => (r.owner ? [r.owner] : [])))];
+    for (const [i, owner] of owners.entries()) {
+      const session = await loginAndEnrol(exchange.app, cast[owner], { ip: `192.0.2.${i + 1}` });
+      if (protection === 'shield') expect(session.cookie, owner).toMatch(/^as_dev=/);
+      sessions.set(owner, { token: session.token, cookie: session.cookie });
+    }
   });
   afterAll(() => exchange.close());
 
   // A fresh client address per request, so velocity limits never mask what is being tested.
-  const send = (route: Route, body: string, contentType = 'application/json') => {
+  // `unknown`: the same session from a device without the cookie (a stolen token, a new browser).
+  const send = (route: Route, body: string, contentType = 'application/json', device: 'known' | 'unknown' = 'known') => {
     ipCounter++;
     let req = request(exchange.app)
       .post(route.path)
       .set('X-Forwarded-For', `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`)
       .set('Content-Type', contentType);
-    if (route.auth) req = req.set('Authorization', `Bearer ${token}`);
+    const session = route.owner ? sessions.get(route.owner) : undefined;
+    if (route.auth) req = req.set('Authorization', `Bearer ${session?.token}`);
+    if (session?.cookie && device === 'known') req = req.set('Cookie', session.cookie);
     return req.send(body);
   };
 
@@ -180,6 +213,50 @@ describe.each<Protection>(['shield', 'none', 'express-rate-limit', 'rlf-recipe']
         const charset = await send(route, json, 'application/json; charset=utf-16');
         expectJsonError(charset, 'utf-16 charset');
       });
+
+      if (protection === 'shield' && route.guarded) {
+        it('a malformed step-up answer (challenge, code) → 400 bad_request, from the known device and any other', async () => {
+          const fields = [...route.fields, ...STEP_UP_FIELDS];
+          for (const device of ['known', 'unknown'] as const) {
+            for (const field of STEP_UP_FIELDS) {
+              for (const [what, raw] of POISON_VALUES) {
+                const res = await send(route, withRaw(route, field, raw, fields), undefined, device);
+                expectJsonError(res, `${device} device, ${field}: ${what}`);
+                expect(res.status, `${device} device, ${field}: ${what}`).toBe(400);
+                expect(res.body.error).toBe('bad_request');
+              }
+              // One without the other is no answer to a challenge.
+              const alone = await send(route, JSON.stringify({ ...validBody(route), [field]: VALID[field] }), undefined, device);
+              expect(alone.status, `${device} device, ${field} alone`).toBe(400);
+              expect(alone.body.error).toBe('bad_request');
+            }
+          }
+        });
+
+        it('from a device the shield does not know: junk → 4xx JSON, never 5xx; what the guard validates → 400', async () => {
+          for (const [what, body] of WHOLE_BODIES) {
+            const res = await send(route, body, undefined, 'unknown');
+            if (route.bodyless) expectNoServerError(res, what);
+            else expectJsonError(res, what);
+          }
+          for (const field of route.fields) {
+            for (const [what, raw] of [...POISON_VALUES, ...ODD_STRINGS]) {
+              const res = await send(route, withRaw(route, field, raw), undefined, 'unknown');
+              expectJsonError(res, `${field}: ${what}`);
+              if (route.guardFields?.includes(field) && POISON_VALUES.some(([w]) => w === what)) {
+                expect(res.status, `${field}: ${what}`).toBe(400);
+                expect(res.body.error).toBe('bad_request');
+              } else {
+                // Fields only the app reads: the guard first wants a second factor from a new device.
+                expect([400, 401], `${field}: ${what}`).toContain(res.status);
+              }
+            }
+          }
+          const valid = await send(route, JSON.stringify(validBody(route)), undefined, 'unknown');
+          expect(valid.status).toBe(401);
+          expect(valid.body.error).toBe('step_up_required');
+        });
+      }
     });
   }
 

@@ -73,6 +73,7 @@ export function post(app: Express, path: string, body: unknown, client: ClientOp
 export function get(app: Express, path: string, client: ClientOptions = {}) {
   let req = request(app).get(path);
   if (client.ip) req = req.set('X-Forwarded-For', client.ip);
+  if (client.cookie) req = req.set('Cookie', client.cookie);
   if (client.token) req = req.set('Authorization', `Bearer ${client.token}`);
   return req;
 }

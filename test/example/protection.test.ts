@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExchangeApp } from '../../examples/exchange-server/app.js';
 import { ERL_LIMIT, RLF_MAX_CONSECUTIVE_FAILS } from '../../examples/exchange-server/baselines.js';
 import { optionsFromEnv, type Protection, parseTrustProxy } from '../../examples/exchange-server/options.js';
-import { ShieldConfigError } from '../../src/index.js';
+import { createRedisStoreFromUrl, ShieldConfigError, StoreConfigError } from '../../src/index.js';
 import { LEAKED_UNKNOWN, post, SECRET, startExchange, TEST_SCRYPT_COST, testUsers } from './helpers.js';
 
 let exchange: ExchangeApp | undefined;
@@ -123,19 +123,45 @@ describe('start-up configuration', () => {
     await expect(attempt).rejects.toMatchObject({ code: 'TRUST_PROXY_TRUE' });
   });
 
-  it('main.ts exits 2 with the named error for TRUST_PROXY=true, and for REDIS_URL (not wired yet)', () => {
+  it('main.ts exits 2 with the named error for TRUST_PROXY=true and for a REDIS_URL it cannot use', async () => {
+    // Only URLs that fail to parse: nothing here may start or reach a Redis server.
     const run = (env: Record<string, string>) =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'examples/exchange-server/main.ts'], {
-        env: { PATH: process.env.PATH ?? '', SHIELD_SECRET: SECRET, PORT: '0', ...env },
-        encoding: 'utf8',
-        timeout: 20_000,
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'examples/exchange-server/main.ts'],
+          { env: { PATH: process.env.PATH ?? '', SHIELD_SECRET: SECRET, PORT: '0', ...env }, encoding: 'utf8', timeout: 20_000 },
+          (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+        );
       });
-    const trustAll = run({ TRUST_PROXY: 'true', EXAMPLE_USERS: JSON.stringify([]) });
-    expect(trustAll.status).toBe(2);
-    expect(trustAll.stderr).toContain('TRUST_PROXY_TRUE');
-    const redis = run({ REDIS_URL: 'redis://127.0.0.1:6379' });
-    expect(redis.status).toBe(2);
-    expect(redis.stderr).toMatch(/Redis/);
+    const storeError = (url: string): StoreConfigError => {
+      try {
+        void createRedisStoreFromUrl(url).close();
+      } catch (error) {
+        if (error instanceof StoreConfigError) return error;
+        throw error;
+      }
+      throw new Error(`${url} was accepted`);
+    };
+    const badUrls = ['redis://bad host', 'redis://user:s3cret-pw@bad host:6380/0', 'http://cache.example.test:6380', 'redis://cache.example.test:6380,'];
+    const [trustAll, ...redis] = await Promise.all([
+      run({ TRUST_PROXY: 'true', EXAMPLE_USERS: JSON.stringify([]) }),
+      ...badUrls.map((url) => run({ REDIS_URL: url })),
+    ]);
+    expect(trustAll!.status).toBe(2);
+    expect(trustAll!.stderr).toContain('TRUST_PROXY_TRUE');
+    badUrls.forEach((url, i) => {
+      const result = redis[i]!;
+      const expected = storeError(url);
+      expect(result.status, `${url}: ${result.stderr}`).toBe(2);
+      expect(result.stderr, url).toContain(expected.message);
+      expect(result.stderr, url).toMatch(/\[account-shield REDIS_URL_\w+\] .*Fix: /);
+      expect(result.stdout, url).not.toContain('listening');
+    });
+    expect(storeError(badUrls[0]!).code).toBe('REDIS_URL_INVALID');
+    expect(storeError(badUrls[2]!).code).toBe('REDIS_URL_SCHEME');
+    // The password in a URL never reaches the terminal.
+    expect(redis[1]!.stderr).not.toContain('s3cret-pw');
   });
 
   it('EXAMPLE_USERS may be inline JSON; a bad entry is a clear start-up error', async () => {

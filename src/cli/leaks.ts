@@ -1,0 +1,147 @@
+/**
+ * `account-shield leaks build | check | info` — leaked-address corpora.
+ */
+import { resolve } from 'node:path';
+import { buildLeakCorpus } from '../leaks/build-addresses.js';
+import type { FingerprintBits } from '../leaks/filter-binary-fuse.js';
+import { INPUT_FORMATS, type InputFormat } from '../leaks/input-records.js';
+import { normaliseAddress } from '../leaks/normalise.js';
+import { loadLeakedAddresses } from '../leaks/source.js';
+import {
+  type CliCommand,
+  type CliIo,
+  CliError,
+  EXIT_ERROR,
+  EXIT_NOT_FOUND,
+  EXIT_OK,
+  formatCount,
+  parse,
+  processIo,
+  reportError,
+  resolveSecret,
+  UsageError,
+} from './common.js';
+import { runCorpusInfo } from './corpus-info.js';
+import { createProgressReporter } from './progress.js';
+
+export const LEAKS_USAGE = `usage:
+  account-shield leaks build INPUT... --out FILE [--format auto|text|combo|csv]
+                             [--fingerprint-bits 8|16] [--secret-file FILE]
+      Build a corpus from plain lists, combolists (email:password; passwords are
+      dropped on read) or CSV files with an "email" column. INPUT - reads stdin.
+  account-shield leaks check FILE ADDRESS [--secret-file FILE]
+      Print "leaked" (exit 0) or "not leaked" (exit 1). FILE: corpus or plain list.
+  account-shield leaks info FILE [--json] [--secret-file FILE]
+      Count, bits per address, expected false-positive rate, build time.
+
+The key is SHIELD_SECRET, or the contents of --secret-file. Errors exit 2.`;
+
+const HINT = "run 'account-shield leaks --help' for usage";
+
+const subcommands: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
+  build: runBuild,
+  check: runCheck,
+  info: runInfo,
+};
+
+export async function runLeaks(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.err : io.out)(LEAKS_USAGE);
+    return name === undefined ? EXIT_ERROR : EXIT_OK;
+  }
+  const subcommand = subcommands[name];
+  try {
+    if (subcommand === undefined) throw new UsageError(`unknown leaks command '${name}'`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(LEAKS_USAGE);
+      return EXIT_OK;
+    }
+    return await subcommand(rest, io);
+  } catch (error) {
+    return reportError(error, io, HINT);
+  }
+}
+
+export const leaksCommand: CliCommand = {
+  summary: 'build, check and describe leaked-address corpora',
+  run: (argv) => runLeaks(argv),
+};
+
+async function runBuild(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    out: { type: 'string', short: 'o' },
+    format: { type: 'string', default: 'auto' },
+    'fingerprint-bits': { type: 'string', default: '8' },
+    'secret-file': { type: 'string' },
+  });
+  if (positionals.length === 0) throw new UsageError('leaks build needs at least one INPUT file');
+  const out = values['out'];
+  if (typeof out !== 'string' || out.length === 0) throw new UsageError('leaks build needs --out FILE');
+  const format = values['format'] as InputFormat;
+  if (!INPUT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${INPUT_FORMATS.join(', ')}`);
+  const fingerprintBits = parseFingerprintBits(values['fingerprint-bits']);
+  refuseOverwritingInput(out, positionals);
+  const secret = await resolveSecret(values['secret-file'], io);
+
+  const progress = createProgressReporter(io.stderr, 'lines');
+  let summary: Awaited<ReturnType<typeof buildLeakCorpus>>;
+  try {
+    summary = await buildLeakCorpus({
+      inputs: positionals,
+      out,
+      secret,
+      format,
+      fingerprintBits,
+      onProgress: (p) => progress.update(p),
+      stdin: io.stdin,
+    });
+  } finally {
+    progress.finish();
+  }
+  io.out(
+    `wrote ${out}: ${formatCount(summary.count)} addresses ` +
+      `(${formatCount(summary.duplicates)} duplicates, ${formatCount(summary.skipped)} invalid lines skipped), ` +
+      `${summary.bitsPerMember.toFixed(2)} bits/address, expected FPR ${(summary.expectedFalsePositiveRate * 100).toPrecision(3)}%, ` +
+      `${(summary.elapsedMs / 1000).toFixed(1)} s`,
+  );
+  return EXIT_OK;
+}
+
+async function runCheck(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(argv, { 'secret-file': { type: 'string' } });
+  if (positionals.length !== 2) throw new UsageError('leaks check needs FILE and ADDRESS');
+  const [file, address] = positionals as [string, string];
+  // The address is what the user typed; it is still not echoed back in any message.
+  if (normaliseAddress(address) === null) {
+    throw new CliError('ADDRESS is not a valid email address (see the normalisation rules in docs/leaks.md)');
+  }
+  const secret = await resolveSecret(values['secret-file'], io);
+  const source = await loadLeakedAddresses(file, { secret });
+  try {
+    const leaked = source.has(address);
+    io.out(leaked ? 'leaked' : 'not leaked');
+    return leaked ? EXIT_OK : EXIT_NOT_FOUND;
+  } finally {
+    source.close();
+  }
+}
+
+async function runInfo(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'secret-file': { type: 'string' } });
+  if (positionals.length !== 1) throw new UsageError('leaks info needs exactly one FILE');
+  return runCorpusInfo('addresses', positionals[0]!, values, io);
+}
+
+export function parseFingerprintBits(value: string | boolean | undefined): FingerprintBits {
+  if (value === '8') return 8;
+  if (value === '16') return 16;
+  throw new UsageError('--fingerprint-bits must be 8 or 16');
+}
+
+/** `--out` equal to an input would replace the dump being read; almost surely a typo. */
+export function refuseOverwritingInput(out: string, inputs: readonly string[]): void {
+  if (inputs.some((input) => input !== '-' && resolve(input) === resolve(out))) {
+    throw new UsageError('--out must not be one of the INPUT files');
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * `account-shield passwords build | check | info` — breached-password corpora from Have I Been
+ * Pwned style dumps (`SHA1:COUNT` lines). `check` reads the password from stdin so it never
+ * sits in shell history or a process list.
+ */
+import { buildBreachedPasswordCorpus, loadBreachedPasswords } from '../passwords/breached-local.js';
+import {
+  type CliCommand,
+  type CliIo,
+  CliError,
+  EXIT_ERROR,
+  EXIT_NOT_FOUND,
+  EXIT_OK,
+  formatCount,
+  parse,
+  processIo,
+  reportError,
+  resolveSecret,
+  UsageError,
+} from './common.js';
+import { runCorpusInfo } from './corpus-info.js';
+import { parseFingerprintBits, refuseOverwritingInput } from './leaks.js';
+import { createProgressReporter } from './progress.js';
+
+export const PASSWORDS_USAGE = `usage:
+  account-shield passwords build INPUT... --out FILE [--min-count N]
+                                 [--fingerprint-bits 8|16] [--secret-file FILE]
+      Build a corpus from SHA1:COUNT lines (the Pwned Passwords format). INPUT - reads stdin.
+  account-shield passwords check FILE [--secret-file FILE]   < password
+      Read one password from stdin; print "breached" (exit 0) or "not breached" (exit 1).
+  account-shield passwords info FILE [--json] [--secret-file FILE]
+
+The key is SHIELD_SECRET, or the contents of --secret-file. Errors exit 2.`;
+
+const HINT = "run 'account-shield passwords --help' for usage";
+const MAX_PASSWORD_BYTES = 4096;
+
+const subcommands: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
+  build: runBuild,
+  check: runCheck,
+  info: runInfo,
+};
+
+export async function runPasswords(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.err : io.out)(PASSWORDS_USAGE);
+    return name === undefined ? EXIT_ERROR : EXIT_OK;
+  }
+  const subcommand = subcommands[name];
+  try {
+    if (subcommand === undefined) throw new UsageError(`unknown passwords command '${name}'`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(PASSWORDS_USAGE);
+      return EXIT_OK;
+    }
+    return await subcommand(rest, io);
+  } catch (error) {
+    return reportError(error, io, HINT);
+  }
+}
+
+export const passwordsCommand: CliCommand = {
+  summary: 'build, check and describe breached-password corpora',
+  run: (argv) => runPasswords(argv),
+};
+
+async function runBuild(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    out: { type: 'string', short: 'o' },
+    'min-count': { type: 'string', default: '1' },
+    'fingerprint-bits': { type: 'string', default: '8' },
+    'secret-file': { type: 'string' },
+  });
+  if (positionals.length === 0) throw new UsageError('passwords build needs at least one INPUT file');
+  const out = values['out'];
+  if (typeof out !== 'string' || out.length === 0) throw new UsageError('passwords build needs --out FILE');
+  const minCount = Number(values['min-count']);
+  if (!Number.isSafeInteger(minCount) || minCount < 1) throw new UsageError('--min-count must be a positive integer');
+  const fingerprintBits = parseFingerprintBits(values['fingerprint-bits']);
+  refuseOverwritingInput(out, positionals);
+  const secret = await resolveSecret(values['secret-file'], io);
+
+  const progress = createProgressReporter(io.stderr, 'lines');
+  let summary: Awaited<ReturnType<typeof buildBreachedPasswordCorpus>>;
+  try {
+    summary = await buildBreachedPasswordCorpus({
+      inputs: positionals,
+      out,
+      secret,
+      minCount,
+      fingerprintBits,
+      onProgress: (p) => progress.update(p),
+      stdin: io.stdin,
+    });
+  } finally {
+    progress.finish();
+  }
+  io.out(
+    `wrote ${out}: ${formatCount(summary.count)} password hashes ` +
+      `(${formatCount(summary.duplicates)} duplicates, ${formatCount(summary.skipped)} invalid lines skipped, ` +
+      `${formatCount(summary.belowMinCount)} below --min-count), ${summary.bitsPerMember.toFixed(2)} bits/password, ` +
+      `expected FPR ${(summary.expectedFalsePositiveRate * 100).toPrecision(3)}%, ${(summary.elapsedMs / 1000).toFixed(1)} s`,
+  );
+  return EXIT_OK;
+}
+
+async function runCheck(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(argv, { 'secret-file': { type: 'string' } });
+  if (positionals.length !== 1) throw new UsageError('passwords check needs FILE (the password is read from stdin)');
+  const secret = await resolveSecret(values['secret-file'], io);
+  const corpus = await loadBreachedPasswords(positionals[0]!, { secret });
+  const password = await readPassword(io.stdin);
+  const breached = corpus.has(password);
+  io.out(breached ? 'breached' : 'not breached');
+  return breached ? EXIT_OK : EXIT_NOT_FOUND;
+}
+
+async function runInfo(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'secret-file': { type: 'string' } });
+  if (positionals.length !== 1) throw new UsageError('passwords info needs exactly one FILE');
+  return runCorpusInfo('passwords', positionals[0]!, values, io);
+}
+
+/** The first line of stdin, without its line ending. */
+async function readPassword(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stdin) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    chunks.push(bytes);
+    size += bytes.length;
+    if (bytes.includes(0x0a) || size > MAX_PASSWORD_BYTES) break;
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const newline = text.indexOf('\n');
+  const password = (newline === -1 ? text : text.slice(0, newline)).replace(/\r$/, '');
+  if (password.length === 0) throw new CliError('no password on stdin');
+  if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) throw new CliError('the password on stdin is too long');
+  return password;
+}

@@ -1,0 +1,138 @@
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/index.js';
+import type { LockReason } from '../../src/index.js';
+import { accountApp } from '../helpers/account-app.js';
+import { deviceCookie } from '../helpers/login-app.js';
+
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => close?.());
+
+/** A real memory store with switches to make single operations fail, as a dying store would. */
+class FlakyStore extends MemoryStore {
+  failSet: ((key: string) => boolean) | undefined;
+  failExtend = false;
+  override async set(key: string, value: string, ttlMs: number) {
+    if (this.failSet?.(key)) throw new Error('store unavailable');
+    return super.set(key, value, ttlMs);
+  }
+  override async extendLock(key: string, reason: LockReason, now: number, maxReasons: number) {
+    if (this.failExtend) throw new Error('store unavailable');
+    return super.extendLock(key, reason, now, maxReasons);
+  }
+}
+
+function setup(extra = {}) {
+  const store = new FlakyStore();
+  const t = accountApp({ store, logger: { warn: () => {}, error: () => {} }, ...extra });
+  close = async () => {
+    await t.shield.close();
+    await store.close();
+  };
+  return { ...t, store };
+}
+
+type App = ReturnType<typeof setup>['app'];
+
+async function signIn(app: App) {
+  const res = await request(app).post('/login').send({ email: 'alice@example.com', password: 'Tr0ub4dor&3-horse' });
+  return { auth: `Bearer ${res.body.token}`, cookie: deviceCookie(res) as string };
+}
+
+const post = (app: App, path: string, s: { auth: string; cookie?: string; ip?: string }, body: object) => {
+  const r = request(app).post(path).set('Authorization', s.auth);
+  if (s.ip) r.set('X-Forwarded-For', s.ip);
+  if (s.cookie) r.set('Cookie', s.cookie);
+  return r.send(body);
+};
+
+const change = { currentPassword: 'Tr0ub4dor&3-horse', newPassword: 'violet-kettle-orbit-73' };
+
+describe('credential changes when the lock store fails', () => {
+  it('refuses the change (503) when withdrawals cannot even be held, and the app never runs', async () => {
+    const { app, store, users } = setup();
+    const s = await signIn(app);
+    store.failSet = (key) => key.startsWith('hold:');
+    const res = await post(app, '/account/password', s, change);
+    expect(res.status).toBe(503);
+    expect(users.get('u1')?.password).toBe('Tr0ub4dor&3-horse');
+  });
+
+  it('keeps withdrawals held, still notifies and revokes, when the full lock cannot be recorded', async () => {
+    const { app, store, events, sessions } = setup();
+    const s = await signIn(app);
+    const other = await signIn(app);
+    store.failExtend = true;
+    const res = await post(app, '/account/password', s, change);
+    expect(res.status).toBe(200);
+    expect((await post(app, '/wallet/withdrawals', s, { amount: '1', address: 'x' })).status).toBe(423);
+    expect(events.changed).toEqual([expect.objectContaining({ userId: 'u1', kind: 'password', withdrawalsLockedUntil: null })]);
+    expect(sessions.has(other.auth.slice(7))).toBe(false);
+  });
+
+  it('lifts the hold when the app refuses the change', async () => {
+    const { app } = setup();
+    const s = await signIn(app);
+    const refused = await post(app, '/account/password', s, { currentPassword: 'wrong', newPassword: 'violet-kettle-orbit-73' });
+    expect(refused.status).toBe(403);
+    expect((await post(app, '/wallet/withdrawals', s, { amount: '1', address: 'x' })).status).toBe(201);
+  });
+});
+
+describe('second-factor guessing', () => {
+  it('caps wrong codes per account across challenges, then refuses even the right code', async () => {
+    const { app, issue } = setup({ secondFactor: { limit: 4 } });
+    // A stolen session used from a new IP for every challenge: per-IP limits never trigger.
+    const from = (i: number) => ({ auth: `Bearer ${token}`, ip: `198.51.${i}.7` });
+    const token = issue('u1');
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const ch = (await post(app, '/account/2fa/reset', from(i), {})).body.challenge;
+      expect(ch).toEqual(expect.any(String));
+      for (let j = 0; j < 2; j++) statuses.push((await post(app, '/account/2fa/reset', from(i), { challenge: ch, code: `00000${j}` })).status);
+    }
+    expect(statuses.slice(0, 4)).toEqual([401, 401, 401, 401]);
+    expect(statuses.slice(4)).toEqual([429, 429]);
+    const ch = (await post(app, '/account/2fa/reset', from(9), {})).body.challenge;
+    expect((await post(app, '/account/2fa/reset', from(9), { challenge: ch, code: '111111' })).status).toBe(429);
+  });
+
+  it('caps wrong login step-up codes per account the same way, whether the password was right or wrong', async () => {
+    const { app } = setup({ secondFactor: { limit: 3 }, leakedAddresses: ['alice@example.com'] });
+    let n = 0;
+    const verify = async (password: string, code: string) => {
+      const ip = `203.0.${++n}.9`;
+      const ch = (await request(app).post('/login').set('X-Forwarded-For', ip).send({ email: 'alice@example.com', password })).body.challenge;
+      expect(ch).toEqual(expect.any(String));
+      return (await request(app).post('/login/verify').set('X-Forwarded-For', ip).send({ challenge: ch, code })).status;
+    };
+    expect([await verify('nope', '000000'), await verify('Tr0ub4dor&3-horse', '000000'), await verify('nope', '000000')]).toEqual([
+      401, 401, 401,
+    ]);
+    expect(await verify('Tr0ub4dor&3-horse', '111111')).toBe(429);
+  });
+
+  it('counts failed change codes against the source IP like failed logins', async () => {
+    const { app, issue } = setup({ velocity: { ip: { limit: 4 } } });
+    const s = { auth: `Bearer ${issue('u1')}` };
+    let last = 0;
+    for (let i = 0; i < 6; i++) {
+      const ch = (await post(app, '/account/email', s, { email: 'x@y.z' })).body.challenge;
+      last = ch ? (await post(app, '/account/email', s, { email: 'x@y.z', challenge: ch, code: '000000' })).status : 429;
+    }
+    expect(last).toBe(429);
+  });
+});
+
+describe('known devices after an email change', () => {
+  it('lists the current device under the new address', async () => {
+    const { app, shield } = setup();
+    const s = await signIn(app);
+    expect(await shield.knownDevices('alice@example.com')).toHaveLength(1);
+    expect((await post(app, '/account/email', s, { email: 'alice@new.example' })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 20)); // the index is written off the critical path
+    const devices = await shield.knownDevices('alice@new.example');
+    expect(devices).toHaveLength(1);
+    expect(devices[0]?.lastSeen).toBeInstanceOf(Date);
+  });
+});
