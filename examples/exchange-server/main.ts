@@ -1,5 +1,13 @@
 import { createServer } from 'node:http';
-import { createRedisStoreFromUrl, ShieldConfigError, StoreConfigError } from '../../src/index.js';
+import {
+  type BreachedPasswordSource,
+  anyBreached,
+  createRedisStoreFromUrl,
+  loadBreachedPasswords,
+  PwnedPasswordsRangeClient,
+  ShieldConfigError,
+  StoreConfigError,
+} from '../../src/index.js';
 import { createExchangeApp } from './app.js';
 import { ExchangeConfigError, optionsFromEnv, parsePort } from './options.js';
 
@@ -14,6 +22,15 @@ async function main(): Promise<void> {
   // One URL → a Redis server; a comma-separated list → Cluster seeds. Shared by every instance.
   const store = env.REDIS_URL?.trim() ? createRedisStoreFromUrl(env.REDIS_URL.trim()) : undefined;
   if (store) options.shieldOptions = { ...options.shieldOptions, store };
+  // Optional breached-password checks (beyond the contract): a local corpus built with
+  // `account-shield passwords build`, and/or a k-anonymity range API (fails open).
+  const breached: BreachedPasswordSource[] = [];
+  if (env.BREACHED_PASSWORDS?.trim()) {
+    if (!env.SHIELD_SECRET) throw new ShieldConfigError('MISSING_SECRET', 'BREACHED_PASSWORDS needs the SHIELD_SECRET it was built with.', 'Set SHIELD_SECRET.');
+    breached.push(await loadBreachedPasswords(env.BREACHED_PASSWORDS.trim(), { secret: env.SHIELD_SECRET }));
+  }
+  if (env.PWNED_PASSWORDS_URL?.trim()) breached.push(new PwnedPasswordsRangeClient({ baseUrl: env.PWNED_PASSWORDS_URL.trim() }));
+  if (breached.length > 0) options.shieldOptions = { ...options.shieldOptions, breachedPasswords: anyBreached(...breached) };
   // Without SHIELD_SECRET the shield itself picks a random key and warns (and refuses to start
   // when NODE_ENV=production), so there is nothing to add here.
   const exchange = await createExchangeApp(options);
