@@ -13,6 +13,12 @@ export interface Reason {
   readonly points: number;
   /** Short human explanation; never contains raw identifiers. */
   readonly detail: string;
+  /**
+   * True when the signal describes the request's source (its IP or subnet). Only a decision
+   * with a source reason may block: signals about the account (leaked, failures against it,
+   * new device, a wave) can ask for step-up but never refuse the owner.
+   */
+  readonly source?: boolean;
 }
 
 /** HMAC-keyed identifiers of the request (never raw email, IP or device id). */

@@ -20,6 +20,9 @@ export const family = {
 
 type RuleName = keyof VelocityOptions;
 
+/** Families that describe where attempts come from (blockable), as opposed to whom they target. */
+const SOURCE_RULES: ReadonlySet<RuleName> = new Set(['ip', 'subnet', 'ipAccount', 'accountsPerIp']);
+
 const describe: Record<RuleName, string> = {
   ip: 'failed logins from this IP',
   subnet: 'failed logins from this subnet',
@@ -87,6 +90,7 @@ export const velocitySignal: Signal = ({ counters, config }) => {
       signal: `velocity.${name}`,
       points,
       detail: `${consumed} ${describe[name]} in ${formatWindow(rule.windowSec)} (limit ${rule.limit})`,
+      ...(SOURCE_RULES.has(name) ? { source: true } : {}),
     });
   }
   return reasons;

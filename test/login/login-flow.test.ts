@@ -108,6 +108,20 @@ describe('login', () => {
     expect(other.status).toBe(200);
   });
 
+  it("steps up, never blocks, the owner of an attacked leaked account during a wave", async () => {
+    const { app, decisions } = setup({ velocity: { account: { limit: 4 } }, wave: { minFailures: 3 } });
+    for (let i = 1; i <= 6; i++) {
+      await request(app).post('/login').set(from(`192.0.${i}.1`)).send({ email: 'alice@example.com', password: `guess-${i}` });
+    }
+    const owner = await request(app).post('/login').set(from('198.51.100.200')).send({ email: 'alice@example.com', password: 'correct horse battery' });
+    expect(owner.status).toBe(401);
+    expect(owner.body.error).toBe('step_up_required');
+    const d = decisions.at(-1);
+    expect(d?.score).toBeGreaterThanOrEqual(100);
+    expect(d?.action).toBe('challenge');
+    expect(d?.reasons.map((r) => r.signal)).toEqual(expect.arrayContaining(['velocity.account', 'wave', 'leaked-address', 'device.new']));
+  });
+
   it('counts a /24 as one source', async () => {
     const { app } = setup({ velocity: { subnet: { limit: 6 } } });
     let last = await request(app).post('/login').set(from('203.0.113.1')).send({ email: 'y@example.com', password: 'p' });

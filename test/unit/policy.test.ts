@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { decide } from '../../src/policy.js';
 
 const t = { challenge: 50, block: 100 };
-const r = (points: number) => ({ signal: 's', points, detail: '' });
+const r = (points: number) => ({ signal: 's', points, detail: '', source: true });
+const victim = (points: number) => ({ signal: 'v', points, detail: '' });
 
 describe('policy', () => {
   it('allows below the challenge threshold', () => {
@@ -17,6 +18,10 @@ describe('policy', () => {
   });
   it('lets negative points (a known device) pull a score down', () => {
     expect(decide([r(30), r(25), r(-30)], t)).toEqual({ action: 'allow', score: 25 });
+  });
+  it('never blocks on account-side signals alone: the owner is stepped up instead', () => {
+    expect(decide([victim(30), victim(25), victim(25), victim(30)], t)).toEqual({ action: 'challenge', score: 110 });
+    expect(decide([victim(60), r(50)], t).action).toBe('block');
   });
   it('honours per-route thresholds', () => {
     expect(decide([r(30)], { challenge: 20, block: 40 }).action).toBe('challenge');
