@@ -198,6 +198,10 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
               return null;
             })
         : null;
+      if (newPassword !== undefined) {
+        // What was learnt about the old password no longer holds; the next login relearns it.
+        await core.store.delete(storeKeys.passwordFlags(assessment.ids.account)).catch(log('forgetting password flags'));
+      }
       const markMs = locks.durationHours(kind, risky) * 3_600_000;
       await core.store.set(storeKeys.recentChange(assessment.ids.account), String(now), markMs).catch(log('marking the change'));
       if (newEmail?.ok && assessment.ids.device) {
