@@ -52,6 +52,8 @@ export interface Assessment {
   readonly score: number;
   readonly counters: ReadonlyMap<string, CounterValue>;
   readonly passwordFlags: PasswordFlags | undefined;
+  /** Epoch ms the (account, device) pair was last remembered; undefined when not known. */
+  readonly deviceSeenAt: number | undefined;
   readonly degraded: boolean;
   readonly refs: CounterRef[];
 }
@@ -138,11 +140,12 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     });
 
     const passwordFlags = parseFlags(values.get(storeKeys.passwordFlags(ids.account)));
+    const seen = ids.device ? values.get(storeKeys.knownDevice(ids.account, ids.device)) : undefined;
     const recent = values.get(storeKeys.recentChange(ids.account));
     const input: SignalInput = {
       config: this.config,
       counters,
-      deviceKnown: ids.device ? values.get(storeKeys.knownDevice(ids.account, ids.device)) !== undefined : undefined,
+      deviceKnown: ids.device ? seen !== undefined : undefined,
       leakedAddress: this.isLeaked(address),
       passwordFlags,
       waveActive:
@@ -152,7 +155,8 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     };
     const reasons = loginSignals.flatMap((signal) => signal(input));
     const { action, score } = decide(reasons, thresholds);
-    return { ctx, ids, reasons, action, score, counters, passwordFlags, degraded, refs };
+    const deviceSeenAt = seen === undefined ? undefined : Number(seen) || 0;
+    return { ctx, ids, reasons, action, score, counters, passwordFlags, deviceSeenAt, degraded, refs };
   }
 
   /**
@@ -177,7 +181,10 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     if (outcome !== 'success') inc.push({ ...ip, points: 1 }, { ...subnet, points: 1 }, { ...failures, points: 1 });
     if (outcome === 'failure') inc.push({ ...ipAccount, points: 1 }, { ...account, points: 1 });
     const { value: totals } = await this.insured.run((s) => s.add(inc));
-    if (outcome === 'success') await this.insured.run((s) => s.reset([ipAccount]));
+    // Reset consecutive failures only when there are some: a returning user costs no extra call.
+    if (outcome === 'success' && (counters.get(family.ipAccount)?.consumed ?? 0) > 0) {
+      await this.insured.run((s) => s.reset([ipAccount]));
+    }
     const total = (name: string) => totals[inc.findIndex((i) => i.spec.name === name)]?.consumed;
     const f = total(family.failures) ?? counters.get(family.failures)?.consumed ?? 0;
     const a = total(family.attempts) ?? 0;
@@ -201,7 +208,16 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
   }
 
   /** Remember that `account` logged in from this device (minting a device id if needed). */
-  async markDeviceKnown(req: Request, res: Response, account: string, rawDevice: string | undefined): Promise<void> {
+  async markDeviceKnown(
+    req: Request,
+    res: Response,
+    account: string,
+    rawDevice: string | undefined,
+    seenAt?: number,
+  ): Promise<void> {
+    // A device remembered within the last day needs no write: returning users, the bulk of
+    // logins, then cost the shield one read and one counter update.
+    if (rawDevice !== undefined && seenAt !== undefined && this.config.now() - seenAt < DEVICE_REFRESH_MS) return;
     const raw = rawDevice ?? this.devices.mint();
     await this.rememberDevice(account, this.key('dev', raw));
     this.devices.write(req, res, raw);
@@ -210,7 +226,8 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
   /** Make a keyed device known for an account. */
   async rememberDevice(account: string, device: string): Promise<void> {
     const ttl = this.config.device.knownForDays * 86_400_000;
-    await this.insured.run((s) => s.set(storeKeys.knownDevice(account, device), '1', ttl));
+    const now = this.config.now();
+    await this.insured.run((s) => s.set(storeKeys.knownDevice(account, device), String(now), ttl));
     // The index only feeds the security page, so it is updated off the login's critical path.
     this.indexDevice(account, device, ttl).catch(() => undefined);
   }
@@ -294,6 +311,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
 }
 
 const MAX_INDEXED_DEVICES = 20;
+const DEVICE_REFRESH_MS = 86_400_000;
 
 function parseDeviceIndex(raw: string | undefined): { id: string; lastSeen: number }[] {
   if (raw === undefined) return [];

@@ -101,7 +101,7 @@ export function loginGuard(core: ShieldCore, options: LoginRouteOptions): Reques
 
     const decision = await finish('success');
     try {
-      await core.markDeviceKnown(req, res, assessment.ids.account, assessment.ctx.rawDevice);
+      await core.markDeviceKnown(req, res, assessment.ids.account, assessment.ctx.rawDevice, assessment.deviceSeenAt);
     } catch {
       // Not remembering a device only means the next login is scored as a new device.
     }
