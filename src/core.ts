@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
+import { BoundedCache } from './bounded-cache.js';
 import { Challenges } from './challenges.js';
 import type { ResolvedConfig, Thresholds } from './config.js';
 import { ContextReader, type RequestContext } from './context.js';
@@ -103,12 +104,27 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
   }
 
   isLeaked(address: string): boolean {
-    try {
-      return this.leaks?.has(address.slice(0, MAX_ADDRESS_LENGTH)) ?? false;
-    } catch {
-      return false;
+    const leaks = this.leaks;
+    if (!leaks) return false;
+    // A reload swaps the data under the same source: the memo is only valid for one load.
+    if (leaks !== this.leakMemoSource || leaks.stats !== this.leakMemoStats) {
+      this.leakMemo.clear();
+      this.leakMemoSource = leaks;
+      this.leakMemoStats = leaks.stats;
     }
+    const bounded = address.slice(0, MAX_ADDRESS_LENGTH);
+    return this.leakMemo.get(bounded, () => {
+      try {
+        return leaks.has(bounded);
+      } catch {
+        return false;
+      }
+    });
   }
+
+  private readonly leakMemo = new BoundedCache<boolean>(50_000);
+  private leakMemoSource: LeakedAddressSource | undefined;
+  private leakMemoStats: unknown;
 
   /**
    * Score an attempt against `address`: one store read, then pure signals. `failOpen` decides

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { BoundedCache } from './bounded-cache.js';
 
 /**
  * Every identifier is keyed with HMAC-SHA-256 under the shield secret before it touches a
@@ -9,9 +10,16 @@ export type IdKind = 'acct' | 'user' | 'ip' | 'net' | 'dev' | 'chal';
 
 export type Keyer = (kind: IdKind, value: string) => string;
 
-/** 128 bits of HMAC output, base64url: short keys, no practical collisions. */
-export function createKeyer(secret: string | Buffer): Keyer {
-  return (kind, value) => createHmac('sha256', secret).update(kind).update('\0').update(value).digest('base64url').slice(0, 22);
+/**
+ * 128 bits of HMAC output, base64url: short keys, no practical collisions. Results are memoised
+ * in process (bounded) because the same users come back; nothing of it leaves the process.
+ */
+export function createKeyer(secret: string | Buffer, cacheSize = 50_000): Keyer {
+  const compute = (kind: IdKind, value: string) =>
+    createHmac('sha256', secret).update(kind).update('\0').update(value).digest('base64url').slice(0, 22);
+  if (cacheSize <= 0) return compute;
+  const cache = new BoundedCache<string>(cacheSize);
+  return (kind, value) => (value.length > 512 ? compute(kind, value) : cache.get(`${kind}\0${value}`, () => compute(kind, value)));
 }
 
 /**
