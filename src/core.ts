@@ -100,8 +100,10 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
   /** Account id for an address: normalised first so `J.Doe+x@GoogleMail.com` is one account. */
   accountOf(address: string): string {
     const bounded = address.slice(0, MAX_ADDRESS_LENGTH);
-    return this.key('acct', normaliseAddress(bounded) ?? bounded.trim().toLowerCase());
+    return this.accountMemo.get(bounded, () => this.key('acct', normaliseAddress(bounded) ?? bounded.trim().toLowerCase()));
   }
+
+  private readonly accountMemo = new BoundedCache<string>(50_000);
 
   isLeaked(address: string): boolean {
     const leaks = this.leaks;

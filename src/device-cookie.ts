@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { BoundedCache } from './bounded-cache.js';
 import type { DeviceOptions } from './config.js';
 
 /**
@@ -23,9 +24,12 @@ export class DeviceCookie {
     if (dot !== 22 || value.length !== 45) return undefined;
     const id = value.slice(0, dot);
     const given = Buffer.from(value.slice(dot + 1));
-    const expected = Buffer.from(this.sign(id));
+    const expected = Buffer.from(this.signatures.get(id, () => this.sign(id)));
     return given.length === expected.length && timingSafeEqual(given, expected) ? id : undefined;
   }
+
+  /** Signatures of recently seen device ids (bounded): returning devices skip the HMAC. */
+  private readonly signatures = new BoundedCache<string>(50_000);
 
   /** A fresh device id. */
   mint(): string {
