@@ -20,7 +20,7 @@ export interface VelocityOptions {
   subnet: VelocityRule;
   /** Failed logins for one account from one IP. A source: may block. */
   ipAccount: VelocityRule;
-  /** Distinct accounts tried from one IP. A source: may block. */
+  /** Distinct accounts with failed logins from one IP. A source: may block. */
   accountsPerIp: VelocityRule;
   /** Failed logins for one account from anywhere. A victim: capped below block by default. */
   account: VelocityRule;

@@ -184,8 +184,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
    */
   async record(assessment: Assessment, outcome: AttemptOutcome): Promise<void> {
     const { counters, refs } = assessment;
-    const [ip, subnet, ipAccount, accountsPerIp, account, pair, attempts, failures] = refs as [
-      CounterRef,
+    const [ip, subnet, ipAccount, accountsPerIp, account, attempts, failures] = refs as [
       CounterRef,
       CounterRef,
       CounterRef,
@@ -195,9 +194,14 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       CounterRef,
     ];
     const inc: CounterIncrement[] = [{ ...attempts, points: 1 }];
-    if ((counters.get(family.pair)?.consumed ?? 0) === 0) inc.push({ ...pair, points: 1 }, { ...accountsPerIp, points: 1 });
     if (outcome !== 'success') inc.push({ ...ip, points: 1 }, { ...subnet, points: 1 }, { ...failures, points: 1 });
-    if (outcome === 'failure') inc.push({ ...ipAccount, points: 1 }, { ...account, points: 1 });
+    if (outcome === 'failure') {
+      inc.push({ ...ipAccount, points: 1 }, { ...account, points: 1 });
+      // The first failure of this account from this IP in its window makes it one more distinct
+      // account for the IP. Counting failures, not attempts, means successful returning users
+      // create no per-request keys, and a NAT full of real users does not add up.
+      if ((counters.get(family.ipAccount)?.consumed ?? 0) === 0) inc.push({ ...accountsPerIp, points: 1 });
+    }
     const { value: totals } = await this.insured.run((s) => s.add(inc));
     // Reset consecutive failures only when there are some: a returning user costs no extra call.
     if (outcome === 'success' && (counters.get(family.ipAccount)?.consumed ?? 0) > 0) {
@@ -219,7 +223,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
    * attacker learns nothing from it.
    */
   async refundChallengedAttempt(ids: AttemptIds): Promise<void> {
-    const [ip, subnet, ipAccount, , account, , , failures] = velocityRefs(this.specs, ids) as CounterRef[];
+    const [ip, subnet, ipAccount, , account, , failures] = velocityRefs(this.specs, ids) as CounterRef[];
     const refund = [ip, subnet, account, failures].map((ref) => ({ ...(ref as CounterRef), points: -1 }));
     await this.insured.run((s) => s.add(refund));
     await this.insured.run((s) => s.reset([ipAccount as CounterRef]));

@@ -10,8 +10,6 @@ export const family = {
   ipAccount: 'fail_ipacct',
   accountsPerIp: 'accts_ip',
   account: 'fail_acct',
-  /** Marks an (ip, account) pair as seen, so `accountsPerIp` counts distinct accounts. */
-  pair: 'pair_ipacct',
   attempts: 'att_all',
   failures: 'fail_all',
   /** Wrong second-factor codes per account. */
@@ -27,7 +25,7 @@ const describe: Record<RuleName, string> = {
   ip: 'failed logins from this IP',
   subnet: 'failed logins from this subnet',
   ipAccount: 'failed logins for this account from this IP',
-  accountsPerIp: 'distinct accounts tried from this IP',
+  accountsPerIp: 'distinct accounts failing from this IP',
   account: 'failed logins for this account',
 };
 
@@ -52,7 +50,6 @@ export function counterSpecs(config: ResolvedConfig): Record<keyof typeof family
     ipAccount: spec(family.ipAccount, v.ipAccount),
     accountsPerIp: spec(family.accountsPerIp, v.accountsPerIp),
     account: spec(family.account, v.account),
-    pair: spec(family.pair, { limit: 1, windowSec: v.accountsPerIp.windowSec }),
     attempts: spec(family.attempts, wave),
     failures: spec(family.failures, wave),
     secondFactor: spec(family.secondFactor, config.secondFactor),
@@ -71,7 +68,6 @@ export function velocityRefs(specs: ReturnType<typeof counterSpecs>, ids: Veloci
     { spec: specs.ipAccount, key: pairKey },
     { spec: specs.accountsPerIp, key: ids.ip },
     { spec: specs.account, key: `{${ids.account}}` },
-    { spec: specs.pair, key: pairKey },
     { spec: specs.attempts, key: 'all' },
     { spec: specs.failures, key: 'all' },
   ];
