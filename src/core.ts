@@ -284,7 +284,10 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       const ttl = this.config.password.rememberDays * 86_400_000;
       await this.insured.run((s) => s.set(storeKeys.passwordFlags(account), JSON.stringify(flags), ttl));
     };
-    work().catch((error) => this.config.logger.warn(`[account-shield] could not record password quality: ${errorMessage(error)}`));
+    // After the response: zxcvbn is synchronous, and the login must not wait for it.
+    setImmediate(() => {
+      work().catch((error) => this.config.logger.warn(`[account-shield] could not record password quality: ${errorMessage(error)}`));
+    });
   }
 
   decision(

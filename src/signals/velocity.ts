@@ -73,10 +73,15 @@ export function velocityRefs(specs: ReturnType<typeof counterSpecs>, ids: Veloci
   ];
 }
 
-/** Reaching a rule's limit adds its points; reaching half of it adds half, as an early warning. */
-export const velocitySignal: Signal = ({ counters, config }) => {
+/**
+ * Reaching a rule's limit adds its points; reaching half of it adds half, as an early warning.
+ * Failures against the account say the account is under attack, not that this device is the
+ * attacker: they raise risk for devices the account has not used, never for its known ones.
+ */
+export const velocitySignal: Signal = ({ counters, config, deviceKnown }) => {
   const reasons: Reason[] = [];
   for (const name of Object.keys(describe) as RuleName[]) {
+    if (name === 'account' && deviceKnown) continue;
     const rule = config.velocity[name];
     const consumed = counters.get(family[name])?.consumed ?? 0;
     const half = Math.ceil(rule.limit / 2);

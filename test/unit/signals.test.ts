@@ -70,6 +70,11 @@ describe('velocity signal', () => {
       'velocity.subnet',
     ]);
   });
+  it('does not hold failures against the account against its known devices', () => {
+    const attacked = counters({ [family.account]: 10 });
+    expect(velocitySignal(input({ counters: attacked, deviceKnown: true }))).toEqual([]);
+    expect(velocitySignal(input({ counters: attacked, deviceKnown: false }))).toHaveLength(1);
+  });
   it("never lets a victim's account counter alone block (it caps at challenge)", () => {
     const reasons = velocitySignal(input({ counters: counters({ [family.account]: 1000 }) }));
     expect(reasons.reduce((s, r) => s + r.points, 0)).toBeLessThan(config.thresholds.block);
