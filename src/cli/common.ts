@@ -114,3 +114,34 @@ export function reportError(error: unknown, io: CliIo, usageHint: string): numbe
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+export type Subcommand = (argv: string[], io: CliIo) => Promise<number>;
+
+/**
+ * Route `argv` to one of a command group's subcommands (`leaks build`, `passwords check`, ...):
+ * usage on no argument (exit 2) or --help (exit 0), a usage error for an unknown name.
+ */
+export async function runSubcommand(
+  group: string,
+  usage: string,
+  subcommands: Record<string, Subcommand>,
+  argv: string[],
+  io: CliIo,
+): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.err : io.out)(usage);
+    return name === undefined ? EXIT_ERROR : EXIT_OK;
+  }
+  const subcommand = Object.hasOwn(subcommands, name) ? subcommands[name] : undefined;
+  try {
+    if (subcommand === undefined) throw new UsageError(`unknown ${group} command '${name}'`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(usage);
+      return EXIT_OK;
+    }
+    return await subcommand(rest, io);
+  } catch (error) {
+    return reportError(error, io, `run 'account-shield ${group} --help' for usage`);
+  }
+}

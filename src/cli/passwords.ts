@@ -8,15 +8,15 @@ import {
   type CliCommand,
   type CliIo,
   CliError,
-  EXIT_ERROR,
   EXIT_NOT_FOUND,
   EXIT_OK,
   formatCount,
   parse,
   processIo,
-  reportError,
   resolveSecret,
   UsageError,
+  runSubcommand,
+  type Subcommand,
 } from './common.js';
 import { runCorpusInfo } from './corpus-info.js';
 import { parseFingerprintBits, refuseOverwritingInput } from './leaks.js';
@@ -32,32 +32,16 @@ export const PASSWORDS_USAGE = `usage:
 
 The key is SHIELD_SECRET, or the contents of --secret-file. Errors exit 2.`;
 
-const HINT = "run 'account-shield passwords --help' for usage";
 const MAX_PASSWORD_BYTES = 4096;
 
-const subcommands: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
+const subcommands: Record<string, Subcommand> = {
   build: runBuild,
   check: runCheck,
   info: runInfo,
 };
 
-export async function runPasswords(argv: string[], io: CliIo = processIo): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    (name === undefined ? io.err : io.out)(PASSWORDS_USAGE);
-    return name === undefined ? EXIT_ERROR : EXIT_OK;
-  }
-  const subcommand = subcommands[name];
-  try {
-    if (subcommand === undefined) throw new UsageError(`unknown passwords command '${name}'`);
-    if (rest.includes('--help') || rest.includes('-h')) {
-      io.out(PASSWORDS_USAGE);
-      return EXIT_OK;
-    }
-    return await subcommand(rest, io);
-  } catch (error) {
-    return reportError(error, io, HINT);
-  }
+export function runPasswords(argv: string[], io: CliIo = processIo): Promise<number> {
+  return runSubcommand('passwords', PASSWORDS_USAGE, subcommands, argv, io);
 }
 
 export const passwordsCommand: CliCommand = {
