@@ -11,7 +11,7 @@
  *   --no-throughput      skip the throughput, overhead and zxcvbn measurements
  *   --out DIR            where to write the results (default bench/)
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { PROTECTIONS, type Protection, parseDecisions, startExchange, summariseDecisions, writeSeed } from './lib/exchange.js';
@@ -116,6 +116,7 @@ async function main(): Promise<number> {
     goals: evaluateGoals(rows, throughput),
     plans: plans.map(summarisePlan),
   };
+  await mkdir(out, { recursive: true });
   await writeFile(join(out, 'results.json'), `${JSON.stringify(jsonResults(results), null, 2)}\n`);
   await writeFile(join(out, 'REPORT.md'), markdownReport(results));
   await writeFile(join(out, 'chart.svg'), chartSvg(results));
