@@ -17,7 +17,7 @@ export type { StepUpRouteOptions } from './middleware/step-up.js';
 export type { Action, AuthResult, Decision, Reason, RouteKind, ShieldRequest, ShieldRequestState } from './types.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, CounterSpec, CounterRef, CounterValue, LockRecord, LockReason } from './stores/store.js';
-export { passwordStrength, type Strength } from './signals/password-strength.js';
+export { addressInputs, passwordStrength, type Strength } from './signals/password-strength.js';
 export { jsonErrorHandler } from './responses.js';
 export { shieldMetrics, type MetricsOptions, type ShieldMetrics } from './metrics.js';
 export { RedisStore, createRedisStoreFromUrl } from './stores/redis.js';

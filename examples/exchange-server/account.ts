@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { generateSecret, generateURI } from 'otplib';
-import { passwordStrength, type Shield } from '../../src/index.js';
+import { addressInputs, passwordStrength, type Shield } from '../../src/index.js';
 import { API_KEY_PERMISSIONS, type ApiKeys } from './api-keys.js';
 import { authOf } from './auth.js';
 import type { SessionStore } from './sessions.js';
@@ -45,13 +45,18 @@ export function accountHandlers({ users, sessions, apiKeys, shield }: AccountDep
       res.status(403).json({ error: 'forbidden' });
       return;
     }
-    const strength = passwordStrength(next.value, emailWords(user.email), { maxLength: MAX_SCORED_LENGTH });
-    if (strength.score < MIN_PASSWORD_SCORE) {
-      res.status(400).json({ error: 'weak_password', feedback: { warning: strength.warning, suggestions: strength.suggestions } });
-      return;
+    // With the shield, its password guard has already vetted the new password (with the
+    // address and the current password as known words); the baselines have no guard.
+    if (!shield) {
+      const strength = passwordStrength(next.value, addressInputs(user.email), { maxLength: MAX_SCORED_LENGTH });
+      if (strength.score < MIN_PASSWORD_SCORE) {
+        res.status(400).json({ error: 'weak_password', feedback: { warning: strength.warning, suggestions: strength.suggestions } });
+        return;
+      }
     }
     await users.setPassword(user, next.value);
-    sessions.revokeOthers(user.id, authOf(res).token);
+    // With the shield, its `onChanged` hook (guards.ts) ends the other sessions.
+    if (!shield) sessions.revokeOthers(user.id, authOf(res).token);
     res.json({ ok: true });
   };
 
@@ -73,7 +78,8 @@ export function accountHandlers({ users, sessions, apiKeys, shield }: AccountDep
     const user = currentUser(res);
     if (!user) return;
     user.totpSecret = generateSecret();
-    sessions.revokeOthers(user.id, authOf(res).token);
+    // With the shield, its `onChanged` hook (guards.ts) ends the other sessions.
+    if (!shield) sessions.revokeOthers(user.id, authOf(res).token);
     res.json({
       totpSecret: user.totpSecret,
       otpauthUri: generateURI({ issuer: 'Example Exchange', label: user.email, secret: user.totpSecret }),
@@ -117,10 +123,4 @@ export function accountHandlers({ users, sessions, apiKeys, shield }: AccountDep
   };
 
   return { changePassword, changeEmail, resetTwoFactor, createApiKey, security };
-}
-
-/** The address's parts, which zxcvbn should treat as known words in a password. */
-function emailWords(email: string): string[] {
-  const [local = '', domain = ''] = email.toLowerCase().split('@');
-  return [local, ...local.split(/[._+-]/), ...domain.split('.').slice(0, -1)].filter((w) => w.length >= 3);
 }
