@@ -275,14 +275,7 @@ export function resolveConfig(options: ShieldOptions): ResolvedConfig {
   const { secret, generated } = resolveSecret(options.secret, logger);
   checkTrustProxy(options.app);
 
-  const thresholds = { ...defaults.thresholds, ...options.thresholds };
-  if (thresholds.challenge >= thresholds.block) {
-    throw new ShieldConfigError(
-      'INVALID_VALUE',
-      `thresholds.challenge (${thresholds.challenge}) must be below thresholds.block (${thresholds.block}).`,
-      'Lower thresholds.challenge or raise thresholds.block.',
-    );
-  }
+  const thresholds = checkThresholds('thresholds', { ...defaults.thresholds, ...options.thresholds });
   const velocity = {} as VelocityOptions;
   for (const name of Object.keys(defaults.velocity) as (keyof VelocityOptions)[]) {
     velocity[name] = { ...defaults.velocity[name], ...options.velocity?.[name] };
@@ -328,15 +321,23 @@ function checkWindow(name: string, seconds: number): void {
   }
 }
 
-function resolveCredentialChange(options: ShieldOptions['credentialChange']): CredentialChangeOptions {
-  const thresholds = { ...defaults.credentialChange.thresholds, ...options?.thresholds };
-  if (thresholds.challenge >= thresholds.block) {
+/** Thresholds as merged for a shield or a route: challenging must start below blocking. */
+export function checkThresholds(name: string, thresholds: Thresholds): Thresholds {
+  if (!(thresholds.challenge < thresholds.block)) {
     throw new ShieldConfigError(
       'INVALID_VALUE',
-      `credentialChange.thresholds.challenge (${thresholds.challenge}) must be below its block threshold (${thresholds.block}).`,
-      'Lower the challenge threshold or raise the block threshold.',
+      `${name}.challenge (${thresholds.challenge}) must be below ${name}.block (${thresholds.block}).`,
+      `Lower ${name}.challenge or raise ${name}.block.`,
     );
   }
+  return thresholds;
+}
+
+function resolveCredentialChange(options: ShieldOptions['credentialChange']): CredentialChangeOptions {
+  const thresholds = checkThresholds('credentialChange.thresholds', {
+    ...defaults.credentialChange.thresholds,
+    ...options?.thresholds,
+  });
   return {
     thresholds,
     maxSessionAgeSec: options?.maxSessionAgeSec ?? defaults.credentialChange.maxSessionAgeSec,

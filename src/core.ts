@@ -81,8 +81,9 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
   ) {
     super();
     this.key = createKeyer(config.secret);
-    const insurance = new MemoryStore({ now: config.now });
-    this.insured = new Insured(store, store instanceof MemoryStore ? store : insurance, {
+    // The embedded store is its own insurance: nothing to fall back to, nothing extra to run.
+    const insurance = store instanceof MemoryStore ? store : new MemoryStore({ now: config.now });
+    this.insured = new Insured(store, insurance, {
       onFailure: (error) => this.emit('store.degraded', { store: store.name, error: errorMessage(error) }),
       onRecovery: () => this.emit('store.recovered', { store: store.name }),
     });

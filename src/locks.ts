@@ -87,9 +87,9 @@ export class Locks implements WithdrawalLocks {
   }
 
   /** Lock after a change of `kind`; runs from now, never shortens an existing lock. */
-  async applyChange(userId: string, kind: string, risky: boolean, detail: string): Promise<LockRecord> {
+  async applyChange(userId: string, kind: string, risky: boolean): Promise<LockRecord> {
     const hours = this.durationHours(kind, risky);
-    return this.extend(userId, { kind, hours, detail });
+    return this.extend(userId, { kind, hours, detail: `${kind} changed${risky ? ' after step-up' : ''}` });
   }
 
   /**
@@ -114,7 +114,7 @@ export class Locks implements WithdrawalLocks {
     const deadline = this.core.config.now() + PENDING_HOLD_HOURS * 3_600_000;
     let delay = 1000;
     const attempt = () => {
-      this.applyChange(userId, kind, risky, `${kind} changed${risky ? ' after step-up' : ''}`)
+      this.applyChange(userId, kind, risky)
         .then(() => this.release(userId))
         .catch(() => {
         delay = Math.min(delay * 2, 60_000);

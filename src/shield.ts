@@ -82,7 +82,7 @@ export function createShield(options: ShieldOptions = {}): Shield {
     ready,
     close: async () => {
       core.leaks?.close();
-      await core.insured.insurance.close();
+      if (core.insured.insurance !== store) await core.insured.insurance.close();
       if (ownStore) await store.close();
     },
   };

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Thresholds } from '../config.js';
+import { checkThresholds, type Thresholds } from '../config.js';
 import type { ShieldCore } from '../core.js';
 import { errorMessage } from '../core.js';
 import { storeKeys } from '../keys.js';
@@ -53,7 +53,7 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
   const newPasswordField = options.newPasswordField ?? (PASSWORD_KINDS.has(kind) ? 'newPassword' : undefined);
   const currentPasswordField = options.currentPasswordField ?? 'currentPassword';
   const newEmailField = options.newEmailField ?? (kind === 'email' ? 'email' : undefined);
-  const thresholds = { ...core.config.credentialChange.thresholds, ...options.thresholds };
+  const thresholds = checkThresholds(`${kind} thresholds`, { ...core.config.credentialChange.thresholds, ...options.thresholds });
   const monitor = options.monitor ?? core.config.monitor;
 
   return async (req: Request, res: Response, next: NextFunction) => {
@@ -187,7 +187,7 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
       // app uses to tell the owner).
       const lockedUntil = shouldLock
         ? await locks
-            .applyChange(signedIn.userId, kind, risky, `${kind} changed${risky ? ' after step-up' : ''}`)
+            .applyChange(signedIn.userId, kind, risky)
             .then(async (record) => {
               await locks.release(signedIn.userId).catch(log('lifting the pending hold'));
               return record.until;

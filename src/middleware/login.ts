@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Thresholds } from '../config.js';
+import { checkThresholds, type Thresholds } from '../config.js';
 import type { AttemptOutcome, ShieldCore } from '../core.js';
 import { badRequest, invalidCredentials, stepUpRequired, tooManyAttempts, unavailable } from '../responses.js';
 import type { AuthResult, ShieldRequest } from '../types.js';
@@ -30,7 +30,7 @@ export const MAX_EMAIL_LENGTH = 320;
 export function loginGuard(core: ShieldCore, options: LoginRouteOptions): RequestHandler {
   const emailField = options.fields?.email ?? 'email';
   const passwordField = options.fields?.password ?? 'password';
-  const thresholds = { ...core.config.thresholds, ...options.thresholds };
+  const thresholds = checkThresholds('login thresholds', { ...core.config.thresholds, ...options.thresholds });
   const monitor = options.monitor ?? core.config.monitor;
   const failOpen = options.failOpen ?? core.config.failOpen;
 

@@ -74,6 +74,13 @@ describe('createShield configuration errors', () => {
     expect(codeOf(() => createShield({ secret, app }))).toBeUndefined();
   });
 
+  it('checks per-route thresholds when the route is mounted', () => {
+    const shield = createShield({ secret });
+    expect(codeOf(() => shield.login({ authenticate: () => null, thresholds: { challenge: 90, block: 80 } }))).toBe('INVALID_VALUE');
+    const change = { getUser: () => undefined, verifySecondFactor: () => false, thresholds: { challenge: 120 } };
+    expect(codeOf(() => shield.credentialChange('password', change))).toBe('INVALID_VALUE');
+  });
+
   it('requires the app callbacks on each route', () => {
     const shield = createShield({ secret });
     expect(codeOf(() => shield.login({} as never))).toBe('MISSING_CALLBACK');
