@@ -1,9 +1,7 @@
 /**
  * `account-shield leaks build | check | info` — leaked-address corpora.
  */
-import { resolve } from 'node:path';
 import { buildLeakCorpus } from '../leaks/build-addresses.js';
-import type { FingerprintBits } from '../leaks/filter-binary-fuse.js';
 import { INPUT_FORMATS, type InputFormat } from '../leaks/input-records.js';
 import { normaliseAddress } from '../leaks/normalise.js';
 import { loadLeakedAddresses } from '../leaks/source.js';
@@ -22,7 +20,7 @@ import {
   type Subcommand,
 } from './common.js';
 import { runCorpusInfo } from './corpus-info.js';
-import { createProgressReporter } from './progress.js';
+import { BUILD_OPTIONS, buildTarget, withProgress } from './build-target.js';
 
 export const LEAKS_USAGE = `usage:
   account-shield leaks build INPUT... --out FILE [--format auto|text|combo|csv]
@@ -52,36 +50,12 @@ export const leaksCommand: CliCommand = {
 };
 
 async function runBuild(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    out: { type: 'string', short: 'o' },
-    format: { type: 'string', default: 'auto' },
-    'fingerprint-bits': { type: 'string', default: '8' },
-    'secret-file': { type: 'string' },
-  });
-  if (positionals.length === 0) throw new UsageError('leaks build needs at least one INPUT file');
-  const out = values['out'];
-  if (typeof out !== 'string' || out.length === 0) throw new UsageError('leaks build needs --out FILE');
+  const { values, positionals } = parse(argv, { ...BUILD_OPTIONS, format: { type: 'string', default: 'auto' } });
   const format = values['format'] as InputFormat;
   if (!INPUT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${INPUT_FORMATS.join(', ')}`);
-  const fingerprintBits = parseFingerprintBits(values['fingerprint-bits']);
-  refuseOverwritingInput(out, positionals);
-  const secret = await resolveSecret(values['secret-file'], io);
-
-  const progress = createProgressReporter(io.stderr, 'lines');
-  let summary: Awaited<ReturnType<typeof buildLeakCorpus>>;
-  try {
-    summary = await buildLeakCorpus({
-      inputs: positionals,
-      out,
-      secret,
-      format,
-      fingerprintBits,
-      onProgress: (p) => progress.update(p),
-      stdin: io.stdin,
-    });
-  } finally {
-    progress.finish();
-  }
+  const target = await buildTarget('leaks build', values, positionals, io);
+  const { out } = target;
+  const summary = await withProgress(io, (onProgress) => buildLeakCorpus({ ...target, format, onProgress, stdin: io.stdin }));
   io.out(
     `wrote ${out}: ${formatCount(summary.count)} addresses ` +
       `(${formatCount(summary.duplicates)} duplicates, ${formatCount(summary.skipped)} invalid lines skipped), ` +
@@ -114,17 +88,4 @@ async function runInfo(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'secret-file': { type: 'string' } });
   if (positionals.length !== 1) throw new UsageError('leaks info needs exactly one FILE');
   return runCorpusInfo('addresses', positionals[0]!, values, io);
-}
-
-export function parseFingerprintBits(value: string | boolean | undefined): FingerprintBits {
-  if (value === '8') return 8;
-  if (value === '16') return 16;
-  throw new UsageError('--fingerprint-bits must be 8 or 16');
-}
-
-/** `--out` equal to an input would replace the dump being read; almost surely a typo. */
-export function refuseOverwritingInput(out: string, inputs: readonly string[]): void {
-  if (inputs.some((input) => input !== '-' && resolve(input) === resolve(out))) {
-    throw new UsageError('--out must not be one of the INPUT files');
-  }
 }

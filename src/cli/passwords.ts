@@ -19,8 +19,7 @@ import {
   type Subcommand,
 } from './common.js';
 import { runCorpusInfo } from './corpus-info.js';
-import { parseFingerprintBits, refuseOverwritingInput } from './leaks.js';
-import { createProgressReporter } from './progress.js';
+import { BUILD_OPTIONS, buildTarget, withProgress } from './build-target.js';
 
 export const PASSWORDS_USAGE = `usage:
   account-shield passwords build INPUT... --out FILE [--min-count N]
@@ -50,36 +49,14 @@ export const passwordsCommand: CliCommand = {
 };
 
 async function runBuild(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    out: { type: 'string', short: 'o' },
-    'min-count': { type: 'string', default: '1' },
-    'fingerprint-bits': { type: 'string', default: '8' },
-    'secret-file': { type: 'string' },
-  });
-  if (positionals.length === 0) throw new UsageError('passwords build needs at least one INPUT file');
-  const out = values['out'];
-  if (typeof out !== 'string' || out.length === 0) throw new UsageError('passwords build needs --out FILE');
+  const { values, positionals } = parse(argv, { ...BUILD_OPTIONS, 'min-count': { type: 'string', default: '1' } });
   const minCount = Number(values['min-count']);
   if (!Number.isSafeInteger(minCount) || minCount < 1) throw new UsageError('--min-count must be a positive integer');
-  const fingerprintBits = parseFingerprintBits(values['fingerprint-bits']);
-  refuseOverwritingInput(out, positionals);
-  const secret = await resolveSecret(values['secret-file'], io);
-
-  const progress = createProgressReporter(io.stderr, 'lines');
-  let summary: Awaited<ReturnType<typeof buildBreachedPasswordCorpus>>;
-  try {
-    summary = await buildBreachedPasswordCorpus({
-      inputs: positionals,
-      out,
-      secret,
-      minCount,
-      fingerprintBits,
-      onProgress: (p) => progress.update(p),
-      stdin: io.stdin,
-    });
-  } finally {
-    progress.finish();
-  }
+  const target = await buildTarget('passwords build', values, positionals, io);
+  const { out } = target;
+  const summary = await withProgress(io, (onProgress) =>
+    buildBreachedPasswordCorpus({ ...target, minCount, onProgress, stdin: io.stdin }),
+  );
   io.out(
     `wrote ${out}: ${formatCount(summary.count)} password hashes ` +
       `(${formatCount(summary.duplicates)} duplicates, ${formatCount(summary.skipped)} invalid lines skipped, ` +
