@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExchangeApp } from '../../examples/exchange-server/app.js';
 import { verifyTotp } from '../../examples/exchange-server/totp.js';
 import { MemoryStore, type Store, StoreUnavailableError } from '../../src/index.js';
@@ -9,7 +9,7 @@ import {
   get,
   loginAndEnrol,
   post,
-  startExchange,
+  useExchange,
   type TestUser,
   testUsers,
   wrongCode,
@@ -22,17 +22,7 @@ import {
  * `challenge` and a TOTP `code`); every successful change locks withdrawals.
  */
 
-let exchange: ExchangeApp | undefined;
-afterEach(async () => {
-  await exchange?.close();
-  exchange = undefined;
-});
-
-async function start(options: Parameters<typeof startExchange>[1] = {}) {
-  const cast = testUsers();
-  exchange = await startExchange(cast, options);
-  return { cast, app: exchange.app, exchange };
-}
+const start = useExchange();
 
 type App = ExchangeApp['app'];
 const HOUR = 3_600_000;
@@ -192,7 +182,7 @@ describe('credential changes: step-up from a device the shield does not know', (
   });
 
   it('a challenge only answers the change, device and account it was issued for', async () => {
-    const { cast, app } = await start();
+    const { cast, app, exchange } = await start();
     const user = cast.carol;
     const home = await knownDevice(app, user, '192.0.2.34');
     const laptop = await knownDevice(app, cast.frank, '192.0.2.35'); // some other device with a valid cookie
@@ -222,7 +212,7 @@ describe('credential changes: step-up from a device the shield does not know', (
     expect(fromLogin.status).toBe(401);
     expect(fromLogin.body).toEqual({ error: 'invalid_code' });
 
-    expect(exchange!.users.findByEmail(user.email)).toBeDefined();
+    expect(exchange.users.findByEmail(user.email)).toBeDefined();
     expect((await withdraw(app, home)).status).toBe(201);
   });
 
@@ -269,7 +259,7 @@ describe('POST /account/password', () => {
   });
 
   it('after a change: withdrawals 423 for 24 h, the security page says why, other sessions end', async () => {
-    const { cast, app } = await start();
+    const { cast, app, exchange } = await start();
     const user = cast.carol;
     const home = await knownDevice(app, user, '192.0.2.41');
     const phone = await knownDevice(app, user, '192.0.2.42');
@@ -284,7 +274,7 @@ describe('POST /account/password', () => {
 
     const locked = await withdraw(app, home);
     const until = expectLocked(locked, 24, before, after);
-    expect(exchange!.wallet.byUser(userOf(exchange!, user)!.id)).toHaveLength(1);
+    expect(exchange.wallet.byUser(userOf(exchange, user)!.id)).toHaveLength(1);
 
     const security = await get(app, '/account/security', home);
     expect(security.status).toBe(200);
@@ -402,7 +392,7 @@ describe('when the store cannot answer', () => {
 
   it('withdrawals → 503, never allowed; credential changes → 503, never unlocked', async () => {
     const { store, state } = flakyStore();
-    const { cast, app } = await start({ shieldOptions: { store } });
+    const { cast, app, exchange } = await start({ shieldOptions: { store } });
     const user = cast.carol;
     const home = await knownDevice(app, user, '192.0.2.70');
     expect((await withdraw(app, home)).status).toBe(201);
@@ -415,11 +405,11 @@ describe('when the store cannot answer', () => {
     const change = await post(app, '/account/password', { currentPassword: user.password, newPassword: NEW_PASSWORD }, home);
     expect(change.status).toBe(503);
     expect(change.body).toEqual({ error: 'unavailable' });
-    expect(await exchange!.users.authenticate(user.email, user.password)).toBeDefined();
+    expect(await exchange.users.authenticate(user.email, user.password)).toBeDefined();
     const security = await get(app, '/account/security', home);
     expect(security.status).toBe(503);
     expect(security.body).toEqual({ error: 'unavailable' });
-    expect(exchange!.wallet.byUser(userOf(exchange!, user)!.id)).toHaveLength(1);
+    expect(exchange.wallet.byUser(userOf(exchange, user)!.id)).toHaveLength(1);
 
     state.down = false;
     expect((await withdraw(app, home)).status).toBe(201);

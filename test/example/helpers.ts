@@ -1,5 +1,6 @@
 import { generateSecret } from 'otplib';
 import request from 'supertest';
+import { afterEach } from 'vitest';
 import type { Express } from 'express';
 import { createExchangeApp, type ExchangeApp } from '../../examples/exchange-server/app.js';
 import type { ExchangeOptions } from '../../examples/exchange-server/options.js';
@@ -111,4 +112,21 @@ export async function loginAndEnrol(app: Express, user: SeedUser, client: Client
   const verify = await post(app, '/auth/login/verify', { challenge: first.body.challenge, code: await code(user) }, client);
   if (verify.status !== 200) throw new Error(`verify answered ${verify.status} ${JSON.stringify(verify.body)}`);
   return { token: verify.body.token as string, cookie: deviceCookie(verify) ?? client.cookie, challenged: true };
+}
+
+/**
+ * For a test file: `start()` builds the exchange with a fresh cast of users; whatever it built
+ * is closed after each test.
+ */
+export function useExchange() {
+  let exchange: ExchangeApp | undefined;
+  afterEach(async () => {
+    await exchange?.close();
+    exchange = undefined;
+  });
+  return async (options: ExchangeOptions = {}) => {
+    const cast = testUsers();
+    exchange = await startExchange(cast, options);
+    return { cast, app: exchange.app, exchange };
+  };
 }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExchangeApp } from '../../examples/exchange-server/app.js';
 import type { Decision } from '../../src/index.js';
 import {
@@ -8,29 +8,18 @@ import {
   LEAKED_UNKNOWN,
   loginAndEnrol,
   post,
-  startExchange,
-  testUsers,
+  useExchange,
   wrongCode,
 } from './helpers.js';
 
-let exchange: ExchangeApp | undefined;
-afterEach(async () => {
-  await exchange?.close();
-  exchange = undefined;
-});
-
-async function start(options: Parameters<typeof startExchange>[1] = {}) {
-  const cast = testUsers();
-  exchange = await startExchange(cast, options);
-  return { cast, app: exchange.app, exchange };
-}
+const start = useExchange();
 
 const login = (app: ExchangeApp['app'], user: { email: string; password: string }, client = {}) =>
   post(app, '/auth/login', { email: user.email, password: user.password }, client);
 
 describe('login: allow and known devices', () => {
   it('lets a non-leaked account in from a new device and remembers the device', async () => {
-    const { cast, app } = await start();
+    const { cast, app, exchange } = await start();
     const first = await login(app, cast.carol, { ip: '203.0.113.10' });
     expect(first.status).toBe(200);
     expect(first.body.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -41,7 +30,7 @@ describe('login: allow and known devices', () => {
     expect(security.status).toBe(200);
 
     const decisions: Decision[] = [];
-    exchange!.shield!.on('decision', (d) => decisions.push(d));
+    exchange.shield!.on('decision', (d) => decisions.push(d));
     const again = await login(app, cast.carol, { ip: '203.0.113.10', cookie });
     expect(again.status).toBe(200);
     expect(decisions.at(-1)?.reasons.map((r) => r.signal)).toContain('device.known');
