@@ -55,6 +55,8 @@ export interface Assessment {
   readonly passwordFlags: PasswordFlags | undefined;
   /** Epoch ms the (account, device) pair was last remembered; undefined when not known. */
   readonly deviceSeenAt: number | undefined;
+  /** A wave was already declared (its flag was read): recording need not declare it again. */
+  readonly waveFlagged: boolean;
   readonly degraded: boolean;
   readonly refs: CounterRef[];
 }
@@ -161,6 +163,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     const passwordFlags = parseFlags(values.get(storeKeys.passwordFlags(ids.account)));
     const seen = ids.device ? values.get(storeKeys.knownDevice(ids.account, ids.device)) : undefined;
     const recent = values.get(storeKeys.recentChange(ids.account));
+    const waveFlagged = values.get(WAVE_KEY) !== undefined;
     const input: SignalInput = {
       config: this.config,
       counters,
@@ -168,14 +171,14 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       leakedAddress: this.isLeaked(address),
       passwordFlags,
       waveActive:
-        values.get(WAVE_KEY) !== undefined ||
+        waveFlagged ||
         isWave(counters.get(family.failures)?.consumed ?? 0, counters.get(family.attempts)?.consumed ?? 0, this.config.wave),
       recentChangeAt: recent === undefined ? undefined : Number(recent),
     };
     const reasons = loginSignals.flatMap((signal) => signal(input));
     const { action, score } = decide(reasons, thresholds);
     const deviceSeenAt = seen === undefined ? undefined : Number(seen) || 0;
-    return { ctx, ids, reasons, action, score, counters, passwordFlags, deviceSeenAt, degraded, refs };
+    return { ctx, ids, reasons, action, score, counters, passwordFlags, deviceSeenAt, waveFlagged, degraded, refs };
   }
 
   /**
@@ -211,7 +214,8 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     const total = (name: string) => totals[inc.findIndex((i) => i.spec.name === name)]?.consumed;
     const f = total(family.failures) ?? counters.get(family.failures)?.consumed ?? 0;
     const a = total(family.attempts) ?? 0;
-    if (outcome !== 'success' && isWave(f, a, this.config.wave)) {
+    // Declared once per window, not rewritten by every failure of the attack it describes.
+    if (outcome !== 'success' && !assessment.waveFlagged && isWave(f, a, this.config.wave)) {
       await this.insured.run((s) => s.set(WAVE_KEY, '1', this.config.wave.windowSec * 1000));
     }
   }

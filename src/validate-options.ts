@@ -75,7 +75,7 @@ function checkField(field: unknown, type: FieldType, where: string): void {
     case 'any':
       return;
     case 'object':
-      if (!isPlainObject(field) && typeof field !== 'object') throw wrongType(where, 'an object', field);
+      if (typeof field !== 'object' || field === null) throw wrongType(where, 'an object', field);
       return;
     case 'number':
       if (typeof field !== 'number' || !Number.isFinite(field)) throw wrongType(where, 'a finite number', field);
