@@ -13,7 +13,8 @@ export function stringField(body: unknown, name: string, maxLength: number, opti
   if (typeof value !== 'string') return { ok: false, detail: `${name} must be a string` };
   if (!options.allowEmpty && value.length === 0) return { ok: false, detail: `${name} must not be empty` };
   if (value.length > maxLength) return { ok: false, detail: `${name} is longer than ${maxLength} characters` };
-  if (hasLoneSurrogate(value)) return { ok: false, detail: `${name} is not valid unicode` };
+  // Lone surrogates cannot be encoded, hashed or stored faithfully.
+  if (!value.isWellFormed()) return { ok: false, detail: `${name} is not valid unicode` };
   return { ok: true, value };
 }
 
@@ -21,8 +22,4 @@ export function stringField(body: unknown, name: string, maxLength: number, opti
 export function optionalStringField(body: unknown, name: string, maxLength: number): FieldResult | undefined {
   if (body === null || typeof body !== 'object' || Array.isArray(body) || !Object.hasOwn(body, name)) return undefined;
   return stringField(body, name, maxLength);
-}
-
-function hasLoneSurrogate(value: string): boolean {
-  return !value.isWellFormed();
 }
