@@ -7,6 +7,7 @@ import { type Baseline, expressRateLimit, noProtection, rlfRecipe } from './base
 import { DEMO_USERS } from './demo-users.js';
 import { type RouteGuards, shieldGuards, unguarded } from './guards.js';
 import type { ExchangeOptions, Protection } from './options.js';
+import { Outbox, outboxRoute } from './outbox.js';
 import { SessionStore } from './sessions.js';
 import { verifyTotp } from './totp.js';
 import { loadSeedUsers, UserStore } from './users.js';
@@ -21,6 +22,8 @@ export interface ExchangeApp {
   readonly sessions: SessionStore;
   readonly wallet: Wallet;
   readonly apiKeys: ApiKeys;
+  /** The codes the example "emailed" (step-up for accounts without TOTP, new-address checks). */
+  readonly outbox: Outbox;
   /** Stop the shield's and the baselines' timers; the caller closes its own HTTP server. */
   close(): Promise<void>;
 }
@@ -45,6 +48,7 @@ export async function createExchangeApp(options: ExchangeOptions = {}): Promise<
   const sessions = new SessionStore({ ttlSec: options.sessionTtlSec });
   const wallet = new Wallet();
   const apiKeys = new ApiKeys();
+  const outbox = new Outbox();
 
   let shield: Shield | undefined;
   let baseline: Baseline | undefined;
@@ -98,6 +102,8 @@ export async function createExchangeApp(options: ExchangeOptions = {}): Promise<
   });
   // Prometheus text: counts by kind/action/outcome/signal only, never an email, IP or device id.
   if (shield) app.get('/metrics', shieldMetrics(shield).handler());
+  // Development only: a real exchange emails these codes; here they wait in memory to be read.
+  if (process.env.NODE_ENV !== 'production') app.get('/dev/outbox', outboxRoute(outbox));
   app.post('/auth/login', ...login);
   app.post('/auth/login/verify', ...verify);
 
@@ -124,6 +130,7 @@ export async function createExchangeApp(options: ExchangeOptions = {}): Promise<
     sessions,
     wallet,
     apiKeys,
+    outbox,
     close: async () => {
       baseline?.close();
       await shield?.close();
