@@ -59,7 +59,8 @@ export type StoreConfigErrorCode =
   | 'REDIS_CLUSTER_DB'
   | 'REDIS_CLUSTER_MIXED'
   | 'REDIS_PREFIX_INVALID'
-  | 'REDIS_TIMEOUT_INVALID';
+  | 'REDIS_TIMEOUT_INVALID'
+  | 'MEMORY_OPTION_INVALID';
 
 /** A store was configured in a way that cannot work; `fix` says what to change. */
 export class StoreConfigError extends Error {

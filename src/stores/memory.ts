@@ -1,4 +1,7 @@
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { family } from '../signals/velocity.js';
+import { RateLimiterCompactMemory } from './compact-limiter.js';
+import { CounterTable } from './counter-table.js';
+import { StoreConfigError } from './errors.js';
 import type {
   CounterIncrement,
   CounterRef,
@@ -10,56 +13,93 @@ import type {
   ReadResult,
   Store,
 } from './store.js';
+import { ValueTable } from './value-table.js';
 
 export interface MemoryStoreOptions {
   /**
-   * Upper bound on plain keys (challenges, devices, cached flags). When reached the oldest
-   * entries are evicted first, so an attacker minting challenges cannot exhaust the heap.
-   * Locks are never evicted. Default 1,000,000.
+   * Hard cap on velocity counters, all families together. When full, a new counter replaces
+   * the least informative of a sample (see CounterTable). ~150 bytes each: the default
+   * 1,000,000 is ~150 MB at most.
+   */
+  maxCounters?: number;
+  /**
+   * Hard cap on plain keys (challenges, devices, cached flags). When full, challenges go
+   * first, oldest first, then other keys oldest first. Withdrawal holds and locks are never
+   * evicted. Default 200,000 (~300 bytes each with a challenge record: ~60 MB at most).
    */
   maxKeys?: number;
-  /** How often expired keys are swept, in ms. Default 30 s. */
+  /** How often a slice of expired entries is swept, in ms. Default 1 s. */
   sweepIntervalMs?: number;
+  /** Entries looked at per sweep, per table. Default 20,000. */
+  sweepBudget?: number;
   /** Clock, injectable for tests. */
   now?: () => number;
-}
-
-interface Entry {
-  value: string;
-  expiresAt: number;
 }
 
 const NO_COUNTER: CounterValue = { consumed: 0, msBeforeNext: 0 };
 
 /**
- * The embedded default: one process, no dependencies. Velocity goes through
- * rate-limiter-flexible's memory limiter (one per counter family) so its window semantics are
- * exactly those of the Redis store.
+ * Families that count many sources together — a subnet, an account, the global wave, an
+ * account's second-factor codes. They are what still blocks a distributed attack, so under
+ * pressure they outlive per-source counters: they weigh as much as a per-IP counter at its
+ * limit once they reach a quarter of theirs.
+ */
+const AGGREGATE_FAMILIES: ReadonlySet<string> = new Set([
+  family.subnet,
+  family.account,
+  family.attempts,
+  family.failures,
+  family.secondFactor,
+]);
+const AGGREGATE_WEIGHT = 4;
+
+/** A withdrawal hold lost would be a lock lost: the plain keys that are never evicted. */
+const isPinned = (key: string) => key.startsWith('hold:');
+/** What any failed login can mint: evicted before anything else. */
+const isVolatile = (key: string) => key.startsWith('chal:');
+
+/**
+ * The embedded default: one process, no dependencies, bounded memory. Velocity goes through
+ * rate-limiter-flexible (one limiter per counter family) backed by one shared CounterTable, so
+ * its window semantics are those of the Redis store and one cap bounds every family.
  */
 export class MemoryStore implements Store {
   readonly name = 'memory';
-  private readonly limiters = new Map<string, RateLimiterMemory>();
-  private readonly entries = new Map<string, Entry>();
+  private readonly limiters = new Map<string, RateLimiterCompactMemory>();
+  private readonly counters: CounterTable;
+  private readonly values: ValueTable;
   private readonly locks = new Map<string, LockRecord>();
-  private readonly maxKeys: number;
-  private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.maxKeys = options.maxKeys ?? 1_000_000;
-    this.now = options.now ?? Date.now;
-    this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 30_000);
+    const now = options.now ?? Date.now;
+    const maxCounters = positiveInteger('maxCounters', options.maxCounters ?? 1_000_000);
+    const maxKeys = positiveInteger('maxKeys', options.maxKeys ?? 200_000);
+    const budget = positiveInteger('sweepBudget', options.sweepBudget ?? 20_000);
+    this.counters = new CounterTable({ maxCounters, now });
+    this.values = new ValueTable({ maxKeys, now, isPinned, isVolatile });
+    this.sweeper = setInterval(() => this.sweep(budget, now()), positiveInteger('sweepIntervalMs', options.sweepIntervalMs ?? 1000));
     this.sweeper.unref();
   }
 
   /** Number of live plain keys; exposed so tests can show nothing grows without bound. */
   get size(): number {
-    return this.entries.size;
+    return this.values.size;
+  }
+
+  /** Number of live velocity counters (at most `maxCounters`). */
+  get counterCount(): number {
+    return this.counters.size;
+  }
+
+  /** Entries evicted to stay under the caps since the store was created. */
+  get evictions(): { counters: number; keys: number } {
+    return { counters: this.counters.evictions, keys: this.values.evictions };
   }
 
   async read(request: ReadRequest): Promise<ReadResult> {
     const counters = await Promise.all(request.counters.map((ref) => this.readCounter(ref)));
-    const values = request.keys.map((key) => this.getLive(key)?.value);
+    const values = request.keys.map((key) => this.values.get(key));
     return { counters, values };
   }
 
@@ -67,14 +107,9 @@ export class MemoryStore implements Store {
     return Promise.all(
       increments.map(async ({ spec, key, points }) => {
         const limiter = this.limiter(spec);
-        if (points < 0) {
-          // Taking points back never creates a counter nor drives one below zero.
-          const current = await limiter.get(key);
-          if (!current || current.consumedPoints <= 0) return NO_COUNTER;
-          const res = await limiter.reward(key, Math.min(-points, current.consumedPoints));
-          return { consumed: res.consumedPoints, msBeforeNext: Math.max(0, res.msBeforeNext) };
-        }
-        const res = await limiter.penalty(key, points);
+        // Taking points back never creates a counter nor drives one below zero (the table's rule).
+        const res = points < 0 ? await limiter.reward(key, -points) : await limiter.penalty(key, points);
+        if (res.consumedPoints <= 0 && res.msBeforeNext <= 0) return NO_COUNTER;
         return { consumed: res.consumedPoints, msBeforeNext: Math.max(0, res.msBeforeNext) };
       }),
     );
@@ -86,34 +121,22 @@ export class MemoryStore implements Store {
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     assertTtl(ttlMs);
-    this.entries.delete(key); // re-insert so eviction order follows the latest write
-    this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
-    this.evictIfFull();
+    this.values.set(key, value, ttlMs);
   }
 
   async take(key: string): Promise<string | undefined> {
-    const entry = this.getLive(key);
-    this.entries.delete(key);
-    return entry?.value;
+    const value = this.values.get(key);
+    this.values.delete(key);
+    return value;
   }
 
   async delete(key: string): Promise<boolean> {
-    const existed = this.getLive(key) !== undefined;
-    this.entries.delete(key);
-    return existed;
+    return this.values.delete(key);
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
     assertTtl(ttlMs);
-    const entry = this.getLive(key);
-    if (entry) {
-      const next = Number(entry.value) + 1;
-      entry.value = String(next);
-      return next;
-    }
-    this.entries.set(key, { value: '1', expiresAt: this.now() + ttlMs });
-    this.evictIfFull();
-    return 1;
+    return this.values.increment(key, ttlMs);
   }
 
   async getLock(key: string, now: number): Promise<LockRecord | undefined> {
@@ -151,10 +174,16 @@ export class MemoryStore implements Store {
     clearInterval(this.sweeper);
   }
 
-  private limiter(spec: CounterSpec): RateLimiterMemory {
+  private limiter(spec: CounterSpec): RateLimiterCompactMemory {
     let limiter = this.limiters.get(spec.name);
     if (!limiter) {
-      limiter = new RateLimiterMemory({ keyPrefix: spec.name, points: spec.points, duration: spec.durationSec });
+      limiter = new RateLimiterCompactMemory({
+        keyPrefix: spec.name,
+        points: spec.points,
+        duration: spec.durationSec,
+        table: this.counters,
+        weight: AGGREGATE_FAMILIES.has(spec.name) ? AGGREGATE_WEIGHT : 1,
+      });
       this.limiters.set(spec.name, limiter);
     }
     return limiter;
@@ -166,31 +195,22 @@ export class MemoryStore implements Store {
     return { consumed: res.consumedPoints, msBeforeNext: Math.max(0, res.msBeforeNext) };
   }
 
-  private getLive(key: string): Entry | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry;
-  }
-
-  private evictIfFull(): void {
-    while (this.entries.size > this.maxKeys) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) return;
-      this.entries.delete(oldest.value);
-    }
-  }
-
-  private sweep(): void {
-    const now = this.now();
-    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+  private sweep(budget: number, now: number): void {
+    this.counters.sweep(budget);
+    this.values.sweep(budget);
     for (const [key, lock] of this.locks) if (lock.until <= now) this.locks.delete(key);
   }
 }
 
 function assertTtl(ttlMs: number): void {
   if (!(Number.isFinite(ttlMs) && ttlMs > 0)) throw new RangeError(`ttlMs must be a positive number, got ${ttlMs}`);
+}
+
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  throw new StoreConfigError(
+    'MEMORY_OPTION_INVALID',
+    `MemoryStore option ${name} must be a positive integer, got ${String(value)}`,
+    `pass a whole number above 0 for ${name}, or leave it out for the default`,
+  );
 }

@@ -1,0 +1,56 @@
+import { createRequire } from 'node:module';
+import { RateLimiterRes, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
+import type { CounterState, CounterTable } from './counter-table.js';
+
+// The package declares RateLimiterStoreAbstract in its types but its index does not export it
+// at run time (11.4.0); this file is the base every store-backed limiter of the package extends.
+const StoreAbstract = createRequire(import.meta.url)(
+  'rate-limiter-flexible/lib/RateLimiterStoreAbstract.js',
+) as typeof RateLimiterStoreAbstract;
+
+export interface CompactLimiterOptions {
+  /** Family name, used as rate-limiter-flexible's key prefix. */
+  readonly keyPrefix: string;
+  readonly points: number;
+  readonly duration: number;
+  /** Shared by every family of a store, so one cap bounds them all. */
+  readonly table: CounterTable;
+  /** Eviction weight of this family's counters (see CounterTable). */
+  readonly weight: number;
+}
+
+/**
+ * A rate-limiter-flexible limiter whose storage is a bounded CounterTable instead of
+ * RateLimiterMemory's Map of records with a timer each. The library keeps its part (key
+ * prefixes, points, penalty/reward/get/delete and their results); the table keeps the fixed
+ * window from the first point, like RateLimiterRedis, and the memory bound.
+ */
+export class RateLimiterCompactMemory extends StoreAbstract {
+  private readonly table: CounterTable;
+  private readonly family: number;
+
+  constructor(options: CompactLimiterOptions) {
+    super({ keyPrefix: options.keyPrefix, points: options.points, duration: options.duration, storeClient: options.table });
+    this.table = options.table;
+    this.family = options.table.addFamily({ limit: options.points, weight: options.weight });
+  }
+
+  // The four methods below are the store contract of RateLimiterStoreAbstract.
+
+  _upsert(rlKey: string, points: number, msDuration: number, forceExpire = false): Promise<CounterState> {
+    return Promise.resolve(this.table.upsert(rlKey, this.family, points, msDuration, forceExpire));
+  }
+
+  _get(rlKey: string): Promise<CounterState | null> {
+    return Promise.resolve(this.table.get(rlKey) ?? null);
+  }
+
+  _delete(rlKey: string): Promise<boolean> {
+    return Promise.resolve(this.table.delete(rlKey));
+  }
+
+  _getRateLimiterRes(_rlKey: string, changedPoints: number, state: CounterState): RateLimiterRes {
+    const { consumed, msBeforeNext } = state;
+    return new RateLimiterRes(Math.max(this.points - consumed, 0), msBeforeNext, consumed, consumed === changedPoints);
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * A bounded, timer-free table of fixed-window counters for the embedded store.
+ *
+ * Each counter is one Map entry (key → slot) plus one slot in parallel typed arrays, ~120–160
+ * bytes in all, against ~630 bytes and a live timer per key for rate-limiter-flexible's own
+ * memory storage. Expiry is checked when a counter is touched and by an incremental sweep;
+ * nothing is scheduled per key.
+ *
+ * When the table is full, a new counter takes the slot of the least informative of a random
+ * sample: expired first, then the lowest `weight × min(consumed / limit, 1)`, then the nearest
+ * expiry. A one-off attempt from a fresh source scores 1/limit and is cheap to forget; a
+ * source at its limit scores 1 and is only evicted once nearly the whole table is at its limit
+ * too, so flooding fresh keys cannot wash an attacker's own counters away.
+ */
+
+/** A family of counters sharing a limit; its weight makes aggregate counters outlive per-source ones. */
+export interface CounterFamily {
+  readonly limit: number;
+  readonly weight: number;
+}
+
+/** What a counter reads as after an operation, copied out so later evictions cannot change it. */
+export interface CounterState {
+  readonly consumed: number;
+  /** Milliseconds until the window ends; 0 when the counter does not exist. */
+  readonly msBeforeNext: number;
+}
+
+export interface CounterTableOptions {
+  /** Hard cap on live counters. */
+  readonly maxCounters: number;
+  readonly now: () => number;
+  /** Slots compared per eviction (default 16): more is closer to the exact minimum, and slower. */
+  readonly sample?: number;
+}
+
+const MISSING: CounterState = { consumed: 0, msBeforeNext: 0 };
+const MAX_FAMILIES = 255;
+const INITIAL_CAPACITY = 1024;
+
+export class CounterTable {
+  private readonly slotOf = new Map<string, number>();
+  private readonly keys: string[] = [];
+  private consumed: Float64Array;
+  private expiresAt: Float64Array;
+  private familyOf: Uint8Array;
+  private readonly families: CounterFamily[] = [];
+  private readonly maxCounters: number;
+  private readonly sample: number;
+  private sweepCursor = 0;
+  /** Counters evicted to make room since the table was created (for metrics and tests). */
+  evictions = 0;
+
+  constructor(private readonly options: CounterTableOptions) {
+    this.maxCounters = options.maxCounters;
+    this.sample = options.sample ?? 16;
+    const capacity = Math.min(INITIAL_CAPACITY, this.maxCounters);
+    this.consumed = new Float64Array(capacity);
+    this.expiresAt = new Float64Array(capacity);
+    this.familyOf = new Uint8Array(capacity);
+  }
+
+  /** Live and not yet swept counters. */
+  get size(): number {
+    return this.slotOf.size;
+  }
+
+  /** Register a family; the returned id tags its counters. */
+  addFamily(family: CounterFamily): number {
+    if (this.families.length >= MAX_FAMILIES) throw new RangeError(`at most ${MAX_FAMILIES} counter families`);
+    this.families.push(family);
+    return this.families.length - 1;
+  }
+
+  get(key: string): CounterState | undefined {
+    const now = this.options.now();
+    const slot = this.liveSlot(key, now);
+    return slot < 0 ? undefined : { consumed: this.consumed[slot] as number, msBeforeNext: (this.expiresAt[slot] as number) - now };
+  }
+
+  /**
+   * Add `points` to the counter, opening a window of `durationMs` when there is none (or
+   * always, with `forceExpire`). Negative points never create a counter nor go below zero:
+   * taking back what was never counted must not mint state.
+   */
+  upsert(key: string, family: number, points: number, durationMs: number, forceExpire = false): CounterState {
+    const now = this.options.now();
+    let slot = this.liveSlot(key, now);
+    if (slot >= 0 && !forceExpire) {
+      const next = Math.max(0, (this.consumed[slot] as number) + points);
+      this.consumed[slot] = next;
+      return { consumed: next, msBeforeNext: (this.expiresAt[slot] as number) - now };
+    }
+    if (points < 0 && slot < 0) return MISSING;
+    if (slot < 0) slot = this.insert(key, now);
+    const consumed = Math.max(0, points);
+    this.consumed[slot] = consumed;
+    this.expiresAt[slot] = now + durationMs;
+    this.familyOf[slot] = family;
+    return { consumed, msBeforeNext: durationMs };
+  }
+
+  delete(key: string): boolean {
+    const slot = this.liveSlot(key, this.options.now());
+    if (slot < 0) return false;
+    this.removeSlot(slot);
+    return true;
+  }
+
+  /** Drop up to `budget` expired counters, resuming where the last sweep stopped. */
+  sweep(budget: number): void {
+    const now = this.options.now();
+    for (let seen = 0; seen < budget && this.slotOf.size > 0; seen++) {
+      if (this.sweepCursor >= this.slotOf.size) this.sweepCursor = 0;
+      // Removing moves the last slot into this one, so look at the same slot again.
+      if ((this.expiresAt[this.sweepCursor] as number) <= now) this.removeSlot(this.sweepCursor);
+      else this.sweepCursor++;
+    }
+  }
+
+  private liveSlot(key: string, now: number): number {
+    const slot = this.slotOf.get(key);
+    if (slot === undefined) return -1;
+    if ((this.expiresAt[slot] as number) > now) return slot;
+    this.removeSlot(slot);
+    return -1;
+  }
+
+  private insert(key: string, now: number): number {
+    if (this.slotOf.size >= this.maxCounters) this.removeSlot(this.leastInformative(now));
+    const slot = this.slotOf.size;
+    if (slot >= this.consumed.length) this.grow();
+    // A key built by concatenation is a rope of several strings; a flat copy costs half.
+    const own = flatCopy(key);
+    this.keys.push(own);
+    this.slotOf.set(own, slot);
+    return slot;
+  }
+
+  private leastInformative(now: number): number {
+    const size = this.slotOf.size;
+    let victim = -1;
+    let victimScore = Infinity;
+    let victimExpiry = Infinity;
+    for (let i = 0; i < this.sample; i++) {
+      const slot = Math.floor(Math.random() * size);
+      const expiry = this.expiresAt[slot] as number;
+      if (expiry <= now) return slot;
+      const family = this.families[this.familyOf[slot] as number] as CounterFamily;
+      const ratio = family.limit > 0 ? Math.min((this.consumed[slot] as number) / family.limit, 1) : 1;
+      const score = family.weight * ratio;
+      if (score < victimScore || (score === victimScore && expiry < victimExpiry)) {
+        victim = slot;
+        victimScore = score;
+        victimExpiry = expiry;
+      }
+    }
+    this.evictions++;
+    return victim;
+  }
+
+  /** Keep slots dense: the last one moves into the hole, so sampling needs no free list. */
+  private removeSlot(slot: number): void {
+    const last = this.keys.length - 1;
+    this.slotOf.delete(this.keys[slot] as string);
+    const moved = this.keys.pop() as string;
+    if (slot !== last) {
+      this.keys[slot] = moved;
+      this.consumed[slot] = this.consumed[last] as number;
+      this.expiresAt[slot] = this.expiresAt[last] as number;
+      this.familyOf[slot] = this.familyOf[last] as number;
+      this.slotOf.set(moved, slot);
+    }
+  }
+
+  private grow(): void {
+    const capacity = Math.min(this.consumed.length * 2, this.maxCounters);
+    const grown = <T extends Float64Array | Uint8Array>(old: T, make: (n: number) => T): T => {
+      const next = make(capacity);
+      next.set(old);
+      return next;
+    };
+    this.consumed = grown(this.consumed, (n) => new Float64Array(n));
+    this.expiresAt = grown(this.expiresAt, (n) => new Float64Array(n));
+    this.familyOf = grown(this.familyOf, (n) => new Uint8Array(n));
+  }
+}
+
+/**
+ * An unshared, flat copy of a string. JSON round-tripping is exact for any string (lone
+ * surrogates included) and runs once per new key, never on lookups.
+ */
+export function flatCopy(value: string): string {
+  return JSON.parse(JSON.stringify(value)) as string;
+}

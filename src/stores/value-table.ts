@@ -1,0 +1,115 @@
+import { flatCopy } from './counter-table.js';
+
+/**
+ * Plain keys of the embedded store (challenges, known devices, cached flags, holds), bounded
+ * and timer-free: expiry is checked on access and by an incremental sweep.
+ *
+ * Three classes, so that what an attacker can mint never pushes out what it cannot:
+ * - pinned keys (withdrawal holds) are never evicted — a hold lost is a lock lost;
+ * - volatile keys (challenges and their attempt counts, minted by any failed login) are
+ *   evicted first, oldest first; losing a live one means its user is asked again, never a
+ *   bypass, and an attempt count is always younger than its challenge, so it goes second;
+ * - everything else is evicted oldest first only when volatile keys are gone.
+ */
+export interface ValueTableOptions {
+  /** Cap on volatile + regular keys. */
+  readonly maxKeys: number;
+  readonly now: () => number;
+  readonly isPinned: (key: string) => boolean;
+  readonly isVolatile: (key: string) => boolean;
+}
+
+interface Entry {
+  value: string;
+  readonly expiresAt: number;
+}
+
+export class ValueTable {
+  private readonly pinned = new Map<string, Entry>();
+  private readonly volatile = new Map<string, Entry>();
+  private readonly regular = new Map<string, Entry>();
+  private sweepCursor: Iterator<[string, Entry]> | undefined;
+  private sweepMap = 0;
+  /** Keys evicted to make room since the table was created. */
+  evictions = 0;
+
+  constructor(private readonly options: ValueTableOptions) {}
+
+  get size(): number {
+    return this.pinned.size + this.volatile.size + this.regular.size;
+  }
+
+  get(key: string): string | undefined {
+    const map = this.mapFor(key);
+    const entry = map.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt > this.options.now()) return entry.value;
+    map.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: string, ttlMs: number): void {
+    const map = this.mapFor(key);
+    map.delete(key); // re-insert so eviction order follows the latest write
+    map.set(flatCopy(key), { value, expiresAt: this.options.now() + ttlMs });
+    this.evictIfFull(key);
+  }
+
+  delete(key: string): boolean {
+    const existed = this.get(key) !== undefined;
+    this.mapFor(key).delete(key);
+    return existed;
+  }
+
+  /** A plain counter: created at 1 with its TTL, which later increments never extend. */
+  increment(key: string, ttlMs: number): number {
+    const entry = this.get(key) === undefined ? undefined : this.mapFor(key).get(key);
+    if (entry) {
+      const next = Number(entry.value) + 1;
+      entry.value = String(next);
+      return next;
+    }
+    this.set(key, '1', ttlMs);
+    return 1;
+  }
+
+  /** Drop expired keys among the next `budget` entries, resuming where the last sweep stopped. */
+  sweep(budget: number): void {
+    const maps = [this.volatile, this.regular, this.pinned];
+    const now = this.options.now();
+    for (let seen = 0; seen < budget; seen++) {
+      this.sweepCursor ??= (maps[this.sweepMap] as Map<string, Entry>).entries();
+      const next = this.sweepCursor.next();
+      if (next.done) {
+        this.sweepCursor = undefined;
+        this.sweepMap = (this.sweepMap + 1) % maps.length;
+        if (this.sweepMap === 0) return; // one full pass per call at most
+        continue;
+      }
+      const [key, entry] = next.value;
+      if (entry.expiresAt <= now) (maps[this.sweepMap] as Map<string, Entry>).delete(key);
+    }
+  }
+
+  private mapFor(key: string): Map<string, Entry> {
+    if (this.options.isPinned(key)) return this.pinned;
+    return this.options.isVolatile(key) ? this.volatile : this.regular;
+  }
+
+  /** Evict oldest first, volatile before regular, never the key just written. */
+  private evictIfFull(written: string): void {
+    while (this.volatile.size + this.regular.size > this.options.maxKeys) {
+      if (!(evictOldest(this.volatile, written) || evictOldest(this.regular, written))) return;
+      this.evictions++;
+    }
+  }
+}
+
+function evictOldest(map: Map<string, Entry>, keep: string): boolean {
+  for (const key of map.keys()) {
+    if (key === keep) continue;
+    map.delete(key);
+    return true;
+  }
+  return false;
+}
