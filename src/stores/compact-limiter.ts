@@ -9,7 +9,7 @@ const StoreAbstract = createRequire(import.meta.url)(
 ) as typeof RateLimiterStoreAbstract;
 
 export interface CompactLimiterOptions {
-  /** Family name, used as rate-limiter-flexible's key prefix. */
+  /** Family name (the table keeps families apart, so it prefixes nothing). */
   readonly keyPrefix: string;
   readonly points: number;
   readonly duration: number;
@@ -35,18 +35,35 @@ export class RateLimiterCompactMemory extends StoreAbstract {
     this.family = options.table.addFamily({ limit: options.points, weight: options.weight });
   }
 
+  /**
+   * The table keeps each family apart already, so keys need no prefix: building one per call
+   * would cost a concatenation and a flattening on every lookup.
+   */
+  override getKey(key: string | number): string {
+    return String(key);
+  }
+
+  override parseKey(rlKey: string): string {
+    return rlKey;
+  }
+
+  /** Read straight from the table: what `get` answers, without its promises. */
+  peek(key: string): CounterState | undefined {
+    return this.table.get(this.family, key);
+  }
+
   // The four methods below are the store contract of RateLimiterStoreAbstract.
 
   _upsert(rlKey: string, points: number, msDuration: number, forceExpire = false): Promise<CounterState> {
-    return Promise.resolve(this.table.upsert(rlKey, this.family, points, msDuration, forceExpire));
+    return Promise.resolve(this.table.upsert(this.family, rlKey, points, msDuration, forceExpire));
   }
 
   _get(rlKey: string): Promise<CounterState | null> {
-    return Promise.resolve(this.table.get(rlKey) ?? null);
+    return Promise.resolve(this.table.get(this.family, rlKey) ?? null);
   }
 
   _delete(rlKey: string): Promise<boolean> {
-    return Promise.resolve(this.table.delete(rlKey));
+    return Promise.resolve(this.table.delete(this.family, rlKey));
   }
 
   _getRateLimiterRes(_rlKey: string, changedPoints: number, state: CounterState): RateLimiterRes {

@@ -37,9 +37,12 @@ export interface CounterTableOptions {
 const MISSING: CounterState = { consumed: 0, msBeforeNext: 0 };
 const MAX_FAMILIES = 255;
 const INITIAL_CAPACITY = 1024;
+/** Slots a full table looks at for an expired one before it evicts a live counter. */
+const RECLAIM_BUDGET = 64;
 
 export class CounterTable {
-  private readonly slotOf = new Map<string, number>();
+  /** One index per family, so keys are looked up as given: no prefix to concatenate per call. */
+  private readonly slotOf: Map<string, number>[] = [];
   private readonly keys: string[] = [];
   private consumed: Float64Array;
   private expiresAt: Float64Array;
@@ -62,19 +65,20 @@ export class CounterTable {
 
   /** Live and not yet swept counters. */
   get size(): number {
-    return this.slotOf.size;
+    return this.keys.length;
   }
 
   /** Register a family; the returned id tags its counters. */
   addFamily(family: CounterFamily): number {
     if (this.families.length >= MAX_FAMILIES) throw new RangeError(`at most ${MAX_FAMILIES} counter families`);
     this.families.push(family);
+    this.slotOf.push(new Map());
     return this.families.length - 1;
   }
 
-  get(key: string): CounterState | undefined {
+  get(family: number, key: string): CounterState | undefined {
     const now = this.options.now();
-    const slot = this.liveSlot(key, now);
+    const slot = this.liveSlot(family, key, now);
     return slot < 0 ? undefined : { consumed: this.consumed[slot] as number, msBeforeNext: (this.expiresAt[slot] as number) - now };
   }
 
@@ -83,62 +87,75 @@ export class CounterTable {
    * always, with `forceExpire`). Negative points never create a counter nor go below zero:
    * taking back what was never counted must not mint state.
    */
-  upsert(key: string, family: number, points: number, durationMs: number, forceExpire = false): CounterState {
+  upsert(family: number, key: string, points: number, durationMs: number, forceExpire = false): CounterState {
     const now = this.options.now();
-    let slot = this.liveSlot(key, now);
+    let slot = this.liveSlot(family, key, now);
     if (slot >= 0 && !forceExpire) {
       const next = Math.max(0, (this.consumed[slot] as number) + points);
       this.consumed[slot] = next;
       return { consumed: next, msBeforeNext: (this.expiresAt[slot] as number) - now };
     }
     if (points < 0 && slot < 0) return MISSING;
-    if (slot < 0) slot = this.insert(key, now);
+    if (slot < 0) slot = this.insert(family, key, now);
     const consumed = Math.max(0, points);
     this.consumed[slot] = consumed;
     this.expiresAt[slot] = now + durationMs;
-    this.familyOf[slot] = family;
     return { consumed, msBeforeNext: durationMs };
   }
 
-  delete(key: string): boolean {
-    const slot = this.liveSlot(key, this.options.now());
+  delete(family: number, key: string): boolean {
+    const slot = this.liveSlot(family, key, this.options.now());
     if (slot < 0) return false;
     this.removeSlot(slot);
     return true;
   }
 
-  /** Drop up to `budget` expired counters, resuming where the last sweep stopped. */
-  sweep(budget: number): void {
+  /**
+   * Look at up to `budget` slots, resuming where the last sweep stopped, and drop the expired
+   * ones (all of them, or only the first with `stopAtFirst`). Returns how many were dropped.
+   */
+  sweep(budget: number, stopAtFirst = false): number {
     const now = this.options.now();
-    for (let seen = 0; seen < budget && this.slotOf.size > 0; seen++) {
-      if (this.sweepCursor >= this.slotOf.size) this.sweepCursor = 0;
-      // Removing moves the last slot into this one, so look at the same slot again.
-      if ((this.expiresAt[this.sweepCursor] as number) <= now) this.removeSlot(this.sweepCursor);
-      else this.sweepCursor++;
+    let dropped = 0;
+    for (let seen = 0; seen < budget && this.keys.length > 0; seen++) {
+      if (this.sweepCursor >= this.keys.length) this.sweepCursor = 0;
+      // Removing moves the last slot into this one, so the cursor looks at it next.
+      if ((this.expiresAt[this.sweepCursor] as number) > now) {
+        this.sweepCursor++;
+        continue;
+      }
+      this.removeSlot(this.sweepCursor);
+      dropped++;
+      if (stopAtFirst) break;
     }
+    return dropped;
   }
 
-  private liveSlot(key: string, now: number): number {
-    const slot = this.slotOf.get(key);
+  private liveSlot(family: number, key: string, now: number): number {
+    const slot = (this.slotOf[family] as Map<string, number>).get(key);
     if (slot === undefined) return -1;
     if ((this.expiresAt[slot] as number) > now) return slot;
     this.removeSlot(slot);
     return -1;
   }
 
-  private insert(key: string, now: number): number {
-    if (this.slotOf.size >= this.maxCounters) this.removeSlot(this.leastInformative(now));
-    const slot = this.slotOf.size;
+  private insert(family: number, key: string, now: number): number {
+    // Full: reuse an expired slot if the sweep finds one nearby, else evict from a sample.
+    if (this.keys.length >= this.maxCounters && this.sweep(RECLAIM_BUDGET, true) === 0) {
+      this.removeSlot(this.leastInformative(now));
+    }
+    const slot = this.keys.length;
     if (slot >= this.consumed.length) this.grow();
-    // A key built by concatenation is a rope of several strings; a flat copy costs half.
+    // A key built by concatenation or slicing holds on to its parts; a flat copy costs half.
     const own = flatCopy(key);
     this.keys.push(own);
-    this.slotOf.set(own, slot);
+    this.familyOf[slot] = family;
+    (this.slotOf[family] as Map<string, number>).set(own, slot);
     return slot;
   }
 
   private leastInformative(now: number): number {
-    const size = this.slotOf.size;
+    const size = this.keys.length;
     let victim = -1;
     let victimScore = Infinity;
     let victimExpiry = Infinity;
@@ -162,15 +179,19 @@ export class CounterTable {
   /** Keep slots dense: the last one moves into the hole, so sampling needs no free list. */
   private removeSlot(slot: number): void {
     const last = this.keys.length - 1;
-    this.slotOf.delete(this.keys[slot] as string);
+    this.indexOf(slot).delete(this.keys[slot] as string);
     const moved = this.keys.pop() as string;
     if (slot !== last) {
       this.keys[slot] = moved;
       this.consumed[slot] = this.consumed[last] as number;
       this.expiresAt[slot] = this.expiresAt[last] as number;
       this.familyOf[slot] = this.familyOf[last] as number;
-      this.slotOf.set(moved, slot);
+      this.indexOf(slot).set(moved, slot);
     }
+  }
+
+  private indexOf(slot: number): Map<string, number> {
+    return this.slotOf[this.familyOf[slot] as number] as Map<string, number>;
   }
 
   private grow(): void {

@@ -1,0 +1,271 @@
+/**
+ * Memory and speed of the embedded store under a distributed attack, against the store as it
+ * was before the bound (one rate-limiter-flexible RateLimiterMemory per family: a record and a
+ * timer per key, nothing capped), measured in the same run.
+ *
+ *   npm run bench:memory [-- --quick] [-- --sources 1000000] [-- --rounds 7]
+ *
+ * 1. bytes per key: N distinct counters written, heap delta after gc (own process per figure);
+ * 2. flood: N distinct sources (half IPv4, half IPv6 with rotating host bits in one /64) each
+ *    decided the way the shield does — read 7 counters and 3 keys, add a failure, store a
+ *    challenge — after one source reached its limit; reports peak and live heap and whether
+ *    that source and the /64 still read as blocked (own process per store);
+ * 3. time per decision (read + add), interleaved rounds of both stores, median and spread.
+ *
+ * Children run with --expose-gc; the new store's flood also runs under --max-old-space-size
+ * 256, so finishing at all shows the bound holds.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { resolveConfig } from '../src/config.js';
+import { createKeyer } from '../src/keys.js';
+import { counterSpecs, velocityRefs } from '../src/signals/velocity.js';
+import { MemoryStore } from '../src/stores/memory.js';
+import type { CounterIncrement, CounterRef, CounterSpec, CounterValue, ReadRequest, ReadResult } from '../src/stores/store.js';
+
+type StoreKind = 'before' | 'after';
+type BenchStore = { read(r: ReadRequest): Promise<ReadResult>; add(i: readonly CounterIncrement[]): Promise<CounterValue[]>; set(k: string, v: string, ttl: number): Promise<void> };
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const quick = flag('quick');
+const SOURCES = option('sources', quick ? 100_000 : 1_000_000);
+/** The unbounded store costs ~3 KB per source; past this it only measures swap. */
+const BEFORE_SOURCES = Math.min(SOURCES, option('before-sources', quick ? 50_000 : 300_000));
+const ROUNDS = option('rounds', quick ? 3 : 7);
+const HEAP_CAP_MB = 256;
+
+const config = resolveConfig({ secret: 'memory-bound-bench-secret-0123456789abcdef' });
+const specs = counterSpecs(config);
+const key = createKeyer(config.secret, 0);
+
+/** The store on main before the bound: a RateLimiterMemory (record + timer per key) per family. */
+class UnboundedStore implements BenchStore {
+  private readonly limiters = new Map<string, RateLimiterMemory>();
+  private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  private limiter(spec: CounterSpec): RateLimiterMemory {
+    let limiter = this.limiters.get(spec.name);
+    if (!limiter) this.limiters.set(spec.name, (limiter = new RateLimiterMemory({ keyPrefix: spec.name, points: spec.points, duration: spec.durationSec })));
+    return limiter;
+  }
+  async read(request: ReadRequest): Promise<ReadResult> {
+    const counters = await Promise.all(
+      request.counters.map(async ({ spec, key }) => {
+        const res = await this.limiter(spec).get(key);
+        return res ? { consumed: res.consumedPoints, msBeforeNext: Math.max(0, res.msBeforeNext) } : { consumed: 0, msBeforeNext: 0 };
+      }),
+    );
+    const now = Date.now();
+    return { counters, values: request.keys.map((k) => { const e = this.entries.get(k); return e && e.expiresAt > now ? e.value : undefined; }) };
+  }
+  async add(increments: readonly CounterIncrement[]): Promise<CounterValue[]> {
+    return Promise.all(
+      increments.map(async ({ spec, key, points }) => {
+        const res = await this.limiter(spec).penalty(key, points);
+        return { consumed: res.consumedPoints, msBeforeNext: Math.max(0, res.msBeforeNext) };
+      }),
+    );
+  }
+  async set(k: string, value: string, ttlMs: number): Promise<void> {
+    this.entries.delete(k);
+    this.entries.set(k, { value, expiresAt: Date.now() + ttlMs });
+    if (this.entries.size > 1_000_000) this.entries.delete(this.entries.keys().next().value as string);
+  }
+}
+
+const makeStore = (kind: StoreKind, maxCounters?: number): BenchStore =>
+  kind === 'before' ? new UnboundedStore() : new MemoryStore(maxCounters ? { maxCounters } : {});
+
+// ---- workload: what one failed login from a source does to the store ----
+
+interface Source {
+  readonly refs: CounterRef[];
+  readonly keys: string[];
+  readonly challenge: string;
+}
+
+const ACCOUNTS = 200_000;
+const accountIds: string[] = [];
+const accountOf = (i: number) => (accountIds[i % ACCOUNTS] ??= key('acct', `user${i % ACCOUNTS}@example.com`));
+const V6_PREFIX = '2001:db8:7:42';
+
+/** Source i: even = a random IPv4 (its /24), odd = one /64 with rotating host bits. */
+function source(i: number, seed = 1): Source {
+  const r = mix(i * 2 + seed);
+  const v4 = i % 2 === 0;
+  const ip = v4 ? `${(r >>> 24) | 1}.${(r >>> 16) & 255}.${(r >>> 8) & 255}.${r & 255}` : `${V6_PREFIX}:${hex(r)}:${hex(mix(r))}:${hex(i)}:${hex(i >>> 16)}`;
+  const subnet = v4 ? `${(r >>> 24) | 1}.${(r >>> 16) & 255}.${(r >>> 8) & 255}.0/24` : `${V6_PREFIX}::/64`;
+  const account = accountOf(i);
+  return {
+    refs: velocityRefs(specs, { ip: key('ip', ip), subnet: key('net', subnet), account }),
+    keys: [`pwq:{${account}}`, 'wave', `chg:{${account}}`],
+    challenge: `chal:{${key('chal', `${ip}#${i}`)}}`,
+  };
+}
+
+const CHALLENGE = JSON.stringify({ account: 'x'.repeat(22), userId: null, device: null, purpose: 'login', expiresAt: 1_770_000_000_000 });
+
+/** One failed login, as `core.assess` + `core.record` + a step-up challenge do it. */
+async function failedLogin(store: BenchStore, s: Source, challenge = true): Promise<CounterValue[]> {
+  const { counters } = await store.read({ counters: s.refs, keys: s.keys });
+  const [ip, subnet, ipAccount, accountsPerIp, account, attempts, failures] = s.refs as [CounterRef, CounterRef, CounterRef, CounterRef, CounterRef, CounterRef, CounterRef];
+  const inc: CounterIncrement[] = [attempts, ip, subnet, failures, ipAccount, account].map((ref) => ({ ...ref, points: 1 }));
+  if ((counters[2]?.consumed ?? 0) === 0) inc.push({ ...accountsPerIp, points: 1 });
+  await store.add(inc);
+  if (challenge) await store.set(s.challenge, CHALLENGE, config.challenge.ttlSec * 1000);
+  return counters;
+}
+
+// ---- child phases ----
+
+const heapMb = () => process.memoryUsage().heapUsed / 2 ** 20;
+const gcHeap = () => {
+  globalThis.gc?.();
+  globalThis.gc?.();
+  return process.memoryUsage().heapUsed;
+};
+const liveTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+async function bytesPerKey(kind: StoreKind, n: number): Promise<object> {
+  const store = makeStore(kind, n + 16);
+  const base = gcHeap();
+  const families = [specs.ip, specs.accountsPerIp, specs.ipAccount, specs.subnet, specs.account];
+  for (let i = 0; i < n; i++) {
+    const spec = families[i % families.length] as CounterSpec;
+    const id = key('ip', `k${i}`);
+    const k = spec === specs.ipAccount ? `{${key('acct', `a${i}`)}}:${id}` : spec === specs.account ? `{${id}}` : id;
+    await store.add([{ spec, key: k, points: 1 }]);
+  }
+  const bytes = (gcHeap() - base) / n;
+  return { kind, n, bytesPerKey: Math.round(bytes), timers: liveTimers() };
+}
+
+async function flood(kind: StoreKind, n: number): Promise<object> {
+  const store = makeStore(kind);
+  const started = Date.now();
+  const base = gcHeap();
+  // One source fails against many accounts until it is well past its limits...
+  const persistent = Array.from({ length: 25 }, (_, a) => ({ ...source(-2), ...velocityRefsFor(-2, a) }));
+  for (const s of persistent) await failedLogin(store, s);
+  // ...then a million fresh sources each fail once.
+  let peak = heapMb();
+  for (let i = 0; i < n; i++) {
+    await failedLogin(store, source(i));
+    if (i % 5000 === 0) peak = Math.max(peak, heapMb());
+  }
+  peak = Math.max(peak, heapMb());
+  const live = gcHeap();
+  const [probe] = persistent;
+  const { counters } = await store.read({ counters: probe?.refs ?? [], keys: [] });
+  const v6 = await store.read({ counters: source(1).refs, keys: [] });
+  // How much of the flood itself is still remembered, early and late sources.
+  const remembered = async (from: number) => {
+    let kept = 0;
+    for (let i = from; i < from + 2000; i += 2) kept += (await store.read({ counters: [source(i).refs[0] as CounterRef], keys: [] })).counters[0]?.consumed ? 1 : 0;
+    return kept / 1000;
+  };
+  return {
+    kind,
+    sources: n,
+    seconds: (Date.now() - started) / 1000,
+    heapBaseMb: base / 2 ** 20,
+    heapPeakMb: peak,
+    heapLiveMb: live / 2 ** 20,
+    rssMb: process.memoryUsage().rss / 2 ** 20,
+    timers: liveTimers(),
+    counters: store instanceof MemoryStore ? store.counterCount : undefined,
+    keys: store instanceof MemoryStore ? store.size : undefined,
+    evictions: store instanceof MemoryStore ? store.evictions : undefined,
+    persistentIp: counters[0]?.consumed,
+    persistentAccountsPerIp: counters[3]?.consumed,
+    v6Subnet: v6.counters[1]?.consumed,
+    globalFailures: v6.counters[6]?.consumed,
+    limits: { ip: specs.ip.points, accountsPerIp: specs.accountsPerIp.points, subnet: specs.subnet.points },
+    rememberedFirst: await remembered(0),
+    rememberedLast: await remembered(Math.max(0, n - 2000)),
+  };
+}
+
+/** The persistent source's refs against its a-th account. */
+function velocityRefsFor(i: number, a: number): Pick<Source, 'refs'> {
+  const s = source(i);
+  const ids = { ip: (s.refs[0] as CounterRef).key, subnet: (s.refs[1] as CounterRef).key, account: key('acct', `victim${a}@example.com`) };
+  return { refs: velocityRefs(specs, ids) };
+}
+
+async function speed(rounds: number): Promise<object> {
+  const PER_ROUND = quick ? 5_000 : 20_000;
+  const POOL = 2_000;
+  const samples: Record<StoreKind, number[]> = { before: [], after: [] };
+  for (let round = 0; round <= rounds; round++) {
+    // 70 % returning sources (updates), 30 % fresh ones (inserts); keys built before timing.
+    const work = Array.from({ length: PER_ROUND }, (_, i) => source(i % 10 < 7 ? (i * 7919) % POOL : round * PER_ROUND + i + POOL, round + 2));
+    const order: StoreKind[] = round % 2 ? ['before', 'after'] : ['after', 'before'];
+    for (const kind of order) {
+      const store = makeStore(kind);
+      globalThis.gc?.();
+      const t0 = process.hrtime.bigint();
+      for (const s of work) await failedLogin(store, s, false);
+      const us = Number(process.hrtime.bigint() - t0) / 1000 / PER_ROUND;
+      if (round > 0) samples[kind].push(us); // round 0 warms up
+      await (store as Partial<MemoryStore>).close?.();
+    }
+  }
+  const ratios = samples.after.map((a, i) => a / (samples.before[i] as number));
+  return { kind: 'speed', perRound: PER_ROUND, before: spread(samples.before), after: spread(samples.after), ratio: spread(ratios) };
+}
+
+function spread(values: number[]): { min: number; median: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { min: sorted[0] ?? NaN, median: sorted[Math.floor(sorted.length / 2)] ?? NaN, max: sorted[sorted.length - 1] ?? NaN };
+}
+
+function mix(x: number): number {
+  let h = Math.imul(x ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+const hex = (x: number) => (x & 0xffff).toString(16);
+
+// ---- parent: one child per figure ----
+
+function child(phase: string, params: (string | number)[], heapCapMb?: number): Record<string, unknown> {
+  const script = fileURLToPath(import.meta.url);
+  const flags = ['--expose-gc', ...(heapCapMb ? [`--max-old-space-size=${heapCapMb}`] : []), '--import', 'tsx'];
+  const run = spawnSync(process.execPath, [...flags, script, '--child', phase, ...params.map(String), ...(quick ? ['--quick'] : [])], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  const line = run.stdout.trim().split('\n').pop() ?? '';
+  if (run.status !== 0 || !line.startsWith('{')) return { phase, failed: true, status: run.status, signal: run.signal, stderr: run.stderr.slice(-2000) };
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
+async function main(): Promise<void> {
+  const i = args.indexOf('--child');
+  if (i >= 0) {
+    const [phase, kind, n] = args.slice(i + 1);
+    const result =
+      phase === 'bytes' ? await bytesPerKey(kind as StoreKind, Number(n)) : phase === 'flood' ? await flood(kind as StoreKind, Number(n)) : await speed(Number(kind));
+    console.log(JSON.stringify(result));
+    process.exit(0);
+  }
+  const sizes = quick ? [100_000] : [100_000, 1_000_000];
+  console.log(`memory-bound: ${SOURCES.toLocaleString('en')} sources (before: ${BEFORE_SOURCES.toLocaleString('en')}), ${ROUNDS} speed rounds, node ${process.version}`);
+  for (const n of sizes) for (const kind of ['before', 'after'] as const) print('bytes/key', child('bytes', [kind, n]));
+  print('flood', child('flood', ['after', SOURCES], HEAP_CAP_MB));
+  print('flood', child('flood', ['before', BEFORE_SOURCES]));
+  print('speed', child('speed', [ROUNDS]));
+}
+
+function print(label: string, result: Record<string, unknown>): void {
+  console.log(`${label.padEnd(10)} ${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(2)) : v))}`);
+  if (result.failed) process.exitCode = 1;
+}
+
+await main();
