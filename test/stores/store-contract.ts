@@ -114,6 +114,34 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         expect(after?.consumed).toBe(1);
       });
 
+      it('reading a counter never creates it nor starts its window', async () => {
+        const key = uid();
+        for (let i = 0; i < 3; i++) await store.read({ counters: [{ spec: minutely, key }], keys: [] });
+        const [first] = await store.add([{ spec: minutely, key, points: 1 }]);
+        expect(first?.consumed).toBe(1);
+        expect(first?.msBeforeNext).toBeGreaterThan(50_000);
+      });
+
+      it('a reset counter stays gone when points are taken back afterwards', async () => {
+        const key = uid();
+        await store.add([{ spec: minutely, key, points: 2 }]);
+        await store.reset([{ spec: minutely, key }]);
+        const [back] = await store.add([{ spec: minutely, key, points: -1 }]);
+        expect(back).toEqual({ consumed: 0, msBeforeNext: 0 });
+        expect((await store.read({ counters: [{ spec: minutely, key }], keys: [] })).counters).toEqual([{ consumed: 0, msBeforeNext: 0 }]);
+      });
+
+      it('a plain key named like a counter is a different entry', async () => {
+        const key = uid();
+        await store.set(`${minutely.name}:${key}`, 'plain', 60_000);
+        await store.set(key, 'plain too', 60_000);
+        const { counters, values } = await store.read({ counters: [{ spec: minutely, key }], keys: [`${minutely.name}:${key}`, key] });
+        expect(counters).toEqual([{ consumed: 0, msBeforeNext: 0 }]);
+        expect(values).toEqual(['plain', 'plain too']);
+        await store.add([{ spec: minutely, key, points: 1 }]);
+        expect((await store.read({ counters: [], keys: [`${minutely.name}:${key}`, key] })).values).toEqual(['plain', 'plain too']);
+      });
+
       it('answers empty requests with empty results', async () => {
         expect(await store.read({ counters: [], keys: [] })).toEqual({ counters: [], values: [] });
         expect(await store.add([])).toEqual([]);
