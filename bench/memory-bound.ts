@@ -20,6 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { resolveConfig } from '../src/config.js';
 import { counterSpecs, velocityRefs } from '../src/signals/velocity.js';
+import { RateLimiterCompactMemory } from '../src/stores/compact-limiter.js';
+import { CounterTable } from '../src/stores/counter-table.js';
 import { MemoryStore } from '../src/stores/memory.js';
 import type { CounterIncrement, CounterRef, CounterSpec, CounterValue, ReadRequest, ReadResult } from '../src/stores/store.js';
 
@@ -36,7 +38,7 @@ const quick = flag('quick');
 const SOURCES = option('sources', quick ? 100_000 : 1_000_000);
 /** The unbounded store costs ~3 KB per source; past this it only measures swap. */
 const BEFORE_SOURCES = Math.min(SOURCES, option('before-sources', quick ? 50_000 : 300_000));
-const ROUNDS = option('rounds', quick ? 3 : 7);
+const ROUNDS = option('rounds', quick ? 3 : 11);
 const HEAP_CAP_MB = 256;
 
 const config = resolveConfig({ secret: 'memory-bound-bench-secret-0123456789abcdef' });
@@ -139,25 +141,41 @@ const gcHeap = () => {
   globalThis.gc?.();
   return process.memoryUsage().heapUsed;
 };
-const liveTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+/** Timers created while `fn` runs (RateLimiterMemory sets one per key; the table none). */
+async function countingTimers<T>(fn: () => Promise<T>): Promise<{ result: T; timers: number }> {
+  const original = globalThis.setTimeout;
+  let timers = 0;
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    timers++;
+    return original(...args);
+  }) as typeof setTimeout;
+  try {
+    return { result: await fn(), timers };
+  } finally {
+    globalThis.setTimeout = original;
+  }
+}
 
 async function bytesPerKey(kind: StoreKind, n: number): Promise<object> {
   const store = makeStore(kind, n + 16);
   const base = gcHeap();
   const families = [specs.ip, specs.accountsPerIp, specs.ipAccount, specs.subnet, specs.account];
-  for (let i = 0; i < n; i++) {
-    const spec = families[i % families.length] as CounterSpec;
-    const ip = id(KIND.ip, i);
-    const k = spec === specs.ipAccount ? `{${id(KIND.acct, i)}}:${ip}` : spec === specs.account ? `{${ip}}` : ip;
-    await store.add([{ spec, key: k, points: 1 }]);
-  }
+  const { timers } = await countingTimers(async () => {
+    for (let i = 0; i < n; i++) {
+      const spec = families[i % families.length] as CounterSpec;
+      const ip = id(KIND.ip, i);
+      const k = spec === specs.ipAccount ? `{${id(KIND.acct, i)}}:${ip}` : spec === specs.account ? `{${ip}}` : ip;
+      await store.add([{ spec, key: k, points: 1 }]);
+    }
+  });
   const bytes = (gcHeap() - base) / n;
-  return { kind, n, bytesPerKey: Math.round(bytes), timers: liveTimers() };
+  return { kind, n, bytesPerKey: Math.round(bytes), timersCreated: timers };
 }
 
 async function flood(kind: StoreKind, n: number): Promise<object> {
   const store = makeStore(kind);
   const started = Date.now();
+  const cpu = process.cpuUsage();
   const base = gcHeap();
   // One source fails against many accounts until it is well past its limits...
   const persistent = Array.from({ length: 25 }, (_, a) => ({ ...source(-2), ...velocityRefsFor(-2, a) }));
@@ -183,11 +201,11 @@ async function flood(kind: StoreKind, n: number): Promise<object> {
     kind,
     sources: n,
     seconds: (Date.now() - started) / 1000,
+    cpuSeconds: cpuSeconds(cpu),
     heapBaseMb: base / 2 ** 20,
     heapPeakMb: peak,
     heapLiveMb: live / 2 ** 20,
     rssMb: process.memoryUsage().rss / 2 ** 20,
-    timers: liveTimers(),
     counters: store instanceof MemoryStore ? store.counterCount : undefined,
     keys: store instanceof MemoryStore ? store.size : undefined,
     evictions: store instanceof MemoryStore ? store.evictions : undefined,
@@ -209,7 +227,7 @@ function velocityRefsFor(i: number, a: number): Pick<Source, 'refs'> {
 }
 
 async function speed(rounds: number): Promise<object> {
-  const PER_ROUND = quick ? 5_000 : 20_000;
+  const PER_ROUND = quick ? 5_000 : 10_000;
   const POOL = 2_000;
   const samples: Record<StoreKind, number[]> = { before: [], after: [] };
   for (let round = 0; round <= rounds; round++) {
@@ -227,7 +245,53 @@ async function speed(rounds: number): Promise<object> {
     }
   }
   const ratios = samples.after.map((a, i) => a / (samples.before[i] as number));
-  return { kind: 'speed', perRound: PER_ROUND, before: spread(samples.before), after: spread(samples.after), ratio: spread(ratios) };
+  return {
+    kind: 'speed',
+    perRound: PER_ROUND,
+    usPerDecision: { before: spread(samples.before), after: spread(samples.after), ratio: spread(ratios) },
+    usPerIncrement: await engineCost(rounds),
+  };
+}
+
+/**
+ * What rate-limiter-flexible costs per increment over the table it writes to: its store
+ * abstraction (penalty → _upsert) against calling the table directly and against its own
+ * RateLimiterMemory (the engine before), interleaved.
+ */
+async function engineCost(rounds: number): Promise<object> {
+  const N = quick ? 20_000 : 100_000;
+  const keys = Array.from({ length: N }, (_, i) => id(KIND.ip, i % 5000));
+  const ways = {
+    table: () => {
+      const table = new CounterTable({ maxCounters: 1_000_000, now: Date.now });
+      const family = table.addFamily({ limit: 20, weight: 1 });
+      return async (k: string) => void table.upsert(family, k, 1, 900_000);
+    },
+    rlfCompact: () => {
+      const limiter = new RateLimiterCompactMemory({ keyPrefix: 'f', points: 20, duration: 900, weight: 1, table: new CounterTable({ maxCounters: 1_000_000, now: Date.now }) });
+      return async (k: string) => void (await limiter.penalty(k, 1));
+    },
+    rlfMemory: () => {
+      const limiter = new RateLimiterMemory({ keyPrefix: 'f', points: 20, duration: 900 });
+      return async (k: string) => void (await limiter.penalty(k, 1));
+    },
+  };
+  const samples: Record<string, number[]> = { table: [], rlfCompact: [], rlfMemory: [] };
+  for (let round = 0; round <= rounds; round++) {
+    const order = Object.entries(ways);
+    for (const [name, make] of [...order.slice(round % order.length), ...order.slice(0, round % order.length)]) {
+      const increment = make();
+      const t0 = process.hrtime.bigint();
+      for (const k of keys) await increment(k);
+      if (round > 0) samples[name]?.push(Number(process.hrtime.bigint() - t0) / 1000 / N);
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, spread(values)]));
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since);
+  return (user + system) / 1e6;
 }
 
 function spread(values: number[]): { min: number; median: number; max: number } {
