@@ -181,6 +181,8 @@ export class MemoryStore implements Store {
   private limiter(spec: CounterSpec): RateLimiterCompactMemory {
     let limiter = this.limiters.get(spec.name);
     if (!limiter) {
+      // rate-limiter-flexible reads 0 as "never expires"; nothing here may live forever.
+      if (!(spec.durationSec > 0)) throw new RangeError(`counter ${spec.name}: durationSec must be positive, got ${spec.durationSec}`);
       limiter = new RateLimiterCompactMemory({
         keyPrefix: spec.name,
         points: spec.points,

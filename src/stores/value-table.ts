@@ -40,12 +40,7 @@ export class ValueTable {
   }
 
   get(key: string): string | undefined {
-    const map = this.mapFor(key);
-    const entry = map.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt > this.options.now()) return entry.value;
-    map.delete(key);
-    return undefined;
+    return this.liveEntry(key)?.value;
   }
 
   set(key: string, value: string, ttlMs: number): void {
@@ -63,7 +58,7 @@ export class ValueTable {
 
   /** A plain counter: created at 1 with its TTL, which later increments never extend. */
   increment(key: string, ttlMs: number): number {
-    const entry = this.get(key) === undefined ? undefined : this.mapFor(key).get(key);
+    const entry = this.liveEntry(key);
     if (entry) {
       const next = Number(entry.value) + 1;
       entry.value = String(next);
@@ -89,6 +84,15 @@ export class ValueTable {
       const [key, entry] = next.value;
       if (entry.expiresAt <= now) (maps[this.sweepMap] as Map<string, Entry>).delete(key);
     }
+  }
+
+  private liveEntry(key: string): Entry | undefined {
+    const map = this.mapFor(key);
+    const entry = map.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt > this.options.now()) return entry;
+    map.delete(key);
+    return undefined;
   }
 
   private mapFor(key: string): Map<string, Entry> {
