@@ -55,21 +55,23 @@ describe('MemoryStore under a distributed attack', () => {
   });
 
   it('aggregate counters (subnet, account) outlive per-IP counters with the same count', async () => {
-    const s = store({ maxCounters: 2000 });
+    const s = store({ maxCounters: 3000 });
     const add = (spec: CounterSpec, key: string, points: number): CounterIncrement => ({ spec, key, points });
-    for (let i = 0; i < 1000; i++) await s.add([add(specs.ip, `ip${i}`, 5), add(specs.subnet, `net${i}`, 5)]);
+    for (let i = 0; i < 1000; i++) await s.add([add(specs.ip, `ip${i}`, 5), add(specs.subnet, `net${i}`, 5), add(specs.account, `{a${i}}`, 5)]);
     // 10,000 more per-IP counters at the same count push the table far past its cap.
     for (let i = 0; i < 10_000; i++) await s.add([add(specs.ip, `more${i}`, 5)]);
 
-    let subnets = 0;
-    let oldIps = 0;
+    const kept = { subnet: 0, account: 0, ip: 0 };
     for (let i = 0; i < 1000; i++) {
-      if ((await read(s, specs.subnet, `net${i}`))?.consumed === 5) subnets++;
-      if ((await read(s, specs.ip, `ip${i}`))?.consumed === 5) oldIps++;
+      if ((await read(s, specs.subnet, `net${i}`))?.consumed === 5) kept.subnet++;
+      if ((await read(s, specs.account, `{a${i}}`))?.consumed === 5) kept.account++;
+      if ((await read(s, specs.ip, `ip${i}`))?.consumed === 5) kept.ip++;
     }
-    expect(subnets).toBeGreaterThanOrEqual(990);
-    expect(oldIps).toBeLessThan(100);
-    expect(s.counterCount).toBe(2000);
+    // Sampled eviction is approximate: a sample of 16 holds no per-IP counter ~0.15 % of the time.
+    expect(kept.subnet).toBeGreaterThanOrEqual(950);
+    expect(kept.account).toBeGreaterThanOrEqual(990);
+    expect(kept.ip).toBeLessThan(100);
+    expect(s.counterCount).toBe(3000);
   });
 
   it('among equally informative counters, forgets those nearest the end of their window', async () => {
