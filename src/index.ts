@@ -19,6 +19,7 @@ export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, CounterSpec, CounterRef, CounterValue, LockRecord, LockReason } from './stores/store.js';
 export { addressInputs, passwordStrength, type Strength } from './signals/password-strength.js';
 export { jsonErrorHandler } from './responses.js';
+export type { ConsoleOptions } from './console/options.js';
 export { shieldMetrics, type MetricsOptions, type ShieldMetrics } from './metrics.js';
 export { RedisStore, createRedisStoreFromUrl } from './stores/redis.js';
 export { StoreConfigError, StoreUnavailableError } from './stores/errors.js';

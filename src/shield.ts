@@ -1,4 +1,6 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Router } from 'express';
+import type { ConsoleOptions } from './console/options.js';
+import { createConsole } from './console/router.js';
 import { resolveConfig, type ShieldOptions } from './config.js';
 import { errorMessage, ShieldCore } from './core.js';
 import { ShieldConfigError } from './errors.js';
@@ -28,6 +30,11 @@ export interface Shield {
   knownDevices(email: string): Promise<{ id: string; lastSeen: Date }[]>;
   /** Admin API: read, lock and unlock withdrawals for a user. */
   readonly locks: WithdrawalLocks;
+  /**
+   * The operator console: a router to mount behind your own admin authentication, e.g.
+   * `app.use('/admin', adminAuth, shield.console())`. It shows this process's decisions.
+   */
+  console(options?: ConsoleOptions): Router;
   /** JSON answers for malformed, oversized or badly encoded bodies (mount after routes). */
   errorHandler(): ReturnType<typeof jsonErrorHandler>;
   on<E extends keyof ShieldEventMap>(event: E, listener: (...args: ShieldEventMap[E]) => void): Shield;
@@ -70,6 +77,11 @@ export function createShield(options: ShieldOptions = {}): Shield {
     locks,
     knownDevices: async (email) =>
       (await core.knownDevices(String(email))).map((d) => ({ id: d.id.slice(0, 8), lastSeen: new Date(d.lastSeen) })),
+    console: (consoleOptions) =>
+      createConsole(
+        { on: shield.on, locks, keyUser: (userId) => core.key('user', userId), now: config.now, waveWindowSec: config.wave.windowSec },
+        consoleOptions,
+      ),
     errorHandler: () => jsonErrorHandler(),
     on: (event, listener) => {
       core.on(event, listener as never);

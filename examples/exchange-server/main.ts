@@ -50,6 +50,12 @@ async function main(): Promise<void> {
     const bound = typeof address === 'object' && address ? address.port : port;
     const backend = store ? store.name : 'memory';
     console.log(`[exchange] listening on :${bound} (protection: ${exchange.protection}, store: ${backend}, users: ${exchange.users.size})`);
+    console.log(`[exchange] sign-in page: http://localhost:${bound}/`);
+    const admin = exchange.admin;
+    if (admin) {
+      const password = admin.generated ? `password ${admin.password} (random: set ADMIN_TOKEN to choose one; development only)` : 'password from ADMIN_TOKEN';
+      console.log(`[exchange] operator console: http://localhost:${bound}/admin (user ${admin.user}, ${password})`);
+    }
   });
 
   const stop = () => {
