@@ -5,10 +5,10 @@
   const pollMs = Number(document.body.dataset.pollMs) || 2000;
   const MAX_ROWS = 200;
   let lastSeq = 0;
-  let locksKey = '';
+  let locksKey = null;
 
   const $ = (id) => document.getElementById(id);
-  const time = (ms) => new Date(ms).toLocaleTimeString();
+  const time = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
   const dateTime = (ms) => new Date(ms).toLocaleString();
 
   function el(tag, text, className) {
@@ -132,7 +132,7 @@
     } catch {
       message.textContent = 'Not unlocked: the server did not answer.';
     }
-    locksKey = '';
+    locksKey = null;
     await poll();
   }
 

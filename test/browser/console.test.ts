@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import type { WithdrawalsUnlockedEvent } from '../../src/index.js';
+import { LEAKED_UNKNOWN } from '../example/helpers.js';
+import { answerStepUp, rawLogin, screenshot, signIn, useBrowserAndExchange } from './browser.js';
+
+const start = useBrowserAndExchange();
+
+describe('browser: operator console at /admin', () => {
+  it('asks for the admin password and refuses an unlock that lacks the console header', async () => {
+    const { url, exchange } = await start();
+    expect((await fetch(`${url}/admin/`)).status).toBe(401);
+    const wrong = await fetch(`${url}/admin/`, { headers: { authorization: `Basic ${btoa('admin:not-the-token')}` } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toMatch(/^Basic/);
+    const auth = `Basic ${btoa(`admin:${exchange.admin!.password}`)}`;
+    const forged = await fetch(`${url}/admin/api/unlock`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'x', reason: 'forged' }),
+    });
+    expect(forged.status).toBe(403);
+  });
+
+  it('after an attack burst the console lists blocks and challenges, by keyed id only', async () => {
+    const { cast, url, exchange, newPage } = await start();
+    const page = await newPage({ admin: true });
+    await page.goto('/admin');
+    await page.getByRole('heading', { name: 'Operator console' }).waitFor();
+
+    // One noisy source trying many addresses (blocked once over its limit), and a spread of
+    // sources replaying leaked addresses (stepped up: they cannot answer).
+    const spread = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => rawLogin(url, `203.0.${113 + (i % 3)}.${10 + i}`, i % 2 ? cast.leakedAlice.email : LEAKED_UNKNOWN, 'Summer2024!')),
+    );
+    expect(spread.every((s) => s === 401)).toBe(true);
+    const targets = [cast.leakedAlice.email, cast.leakedBob.email, LEAKED_UNKNOWN, cast.carol.email, 'nobody@example.test'];
+    for (let i = 0; i < 26; i++) await rawLogin(url, '198.51.100.66', targets[i % targets.length]!, `guess-${i}`);
+    // An operator's own lock (admin API) shows up with its Unlock control.
+    await exchange.shield!.locks.lock(exchange.users.findByEmail(cast.leakedBob.email)!.id, { hours: 24, reason: 'login burst against this account', actor: 'risk team' });
+
+    const decisions = page.locator('#decisions tbody');
+    await decisions.getByText('block', { exact: true }).first().waitFor();
+    await decisions.getByText('challenge', { exact: true }).first().waitFor();
+    expect(Number(await page.locator('#count-block').textContent())).toBeGreaterThan(0);
+    expect(Number(await page.locator('#count-challenge').textContent())).toBeGreaterThan(0);
+    expect(await page.locator('#sources tbody tr').count()).toBeGreaterThan(1);
+    expect(await page.locator('#accounts tbody tr').count()).toBeGreaterThan(1);
+    await page.locator('#reasons tbody').getByText('velocity.ip').waitFor();
+    const lockRow = page.locator('#locks tbody tr').filter({ hasText: 'login burst against this account (by risk team)' });
+    await lockRow.getByRole('button', { name: 'Unlock' }).waitFor();
+
+    // What the console shows is keyed: no address or IP the attack used appears anywhere.
+    const text = (await page.locator('body').textContent()) ?? '';
+    for (const raw of ['198.51.100', '203.0.11', '@example.test']) expect(text).not.toContain(raw);
+    await screenshot(page, 'console', 1500);
+  });
+
+  it('an unlock from the console, with a reason, lets the owner withdraw again', async () => {
+    const { cast, exchange, newPage } = await start();
+    const unlocked: WithdrawalsUnlockedEvent[] = [];
+    exchange.shield!.on('withdrawals.unlocked', (e) => unlocked.push(e));
+    const carol = cast.carol;
+
+    const user = await newPage();
+    if ((await signIn(user, carol)) === 'step-up') await answerStepUp(user, carol);
+    await user.getByLabel('Current password').fill(carol.password);
+    await user.getByLabel('New password').fill('mossy-Canyon-ledger-4471-arch');
+    await user.getByRole('button', { name: 'Change password' }).click();
+    await user.getByRole('alert').filter({ hasText: 'Withdrawals locked until' }).waitFor();
+
+    const admin = await newPage({ admin: true });
+    await admin.goto('/admin');
+    const lockRow = admin.locator('#locks tbody tr').filter({ hasText: 'password changed' });
+    await lockRow.waitFor();
+    await lockRow.getByRole('button', { name: 'Unlock' }).click();
+    // A reason is required: the browser refuses the empty field and nothing is unlocked.
+    expect(unlocked).toHaveLength(0);
+    await lockRow.getByLabel('Reason').fill('owner confirmed the change by phone');
+    await lockRow.getByRole('button', { name: 'Unlock' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Unlocked' }).waitFor();
+    await admin.locator('#unlocks').getByText('owner confirmed the change by phone').waitFor();
+    expect(unlocked).toEqual([expect.objectContaining({ actor: 'admin', reason: 'owner confirmed the change by phone' })]);
+    await admin.getByText('No withdrawal locks seen.').waitFor();
+
+    await user.getByLabel('Amount').fill('0.1');
+    await user.getByLabel('Address').fill('bc1qexampleaddress0000000000000000');
+    await user.getByRole('button', { name: 'Withdraw' }).click();
+    await user.getByRole('status').filter({ hasText: 'Withdrawal requested' }).waitFor();
+    expect(exchange.wallet.byUser(exchange.users.findByEmail(carol.email)!.id).length).toBe(1);
+  });
+});
