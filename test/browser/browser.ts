@@ -40,8 +40,8 @@ export function useBrowserAndExchange() {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  return async (options: ExchangeOptions = {}): Promise<Running> => {
-    const cast = testUsers();
+  /** `cast`: pass the same users to several instances (they then agree on user ids). */
+  return async (options: ExchangeOptions = {}, cast: Cast = testUsers()): Promise<Running> => {
     const exchange = await startExchange(cast, options);
     const server = createServer(exchange.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WithdrawalsUnlockedEvent } from '../../src/index.js';
+import { ShieldConfigError, type WithdrawalsUnlockedEvent } from '../../src/index.js';
 import { LEAKED_UNKNOWN } from '../example/helpers.js';
 import { answerStepUp, rawLogin, screenshot, signIn, useBrowserAndExchange } from './browser.js';
 
@@ -19,6 +19,22 @@ describe('browser: operator console at /admin', () => {
       body: JSON.stringify({ id: 'x', reason: 'forged' }),
     });
     expect(forged.status).toBe(403);
+  });
+
+  it('rejects a mistyped or out-of-range console option at mount time with a named error', async () => {
+    const { exchange } = await start();
+    const codeOf = (options: object) => {
+      try {
+        exchange.shield!.console(options);
+      } catch (error) {
+        return error instanceof ShieldConfigError ? error.code : String(error);
+      }
+      return 'accepted';
+    };
+    expect(codeOf({ windowMinutes: 500 })).toBe('INVALID_VALUE');
+    expect(codeOf({ pollMS: 1000 })).toBe('UNKNOWN_OPTION');
+    expect(codeOf({ actor: 'admin' })).toBe('INVALID_TYPE');
+    expect(codeOf({ windowMinutes: 5, pollMs: 1000, actor: () => 'ops' })).toBe('accepted');
   });
 
   it('after an attack burst the console lists blocks and challenges, by keyed id only', async () => {
@@ -49,9 +65,15 @@ describe('browser: operator console at /admin', () => {
     const lockRow = page.locator('#locks tbody tr').filter({ hasText: 'login burst against this account (by risk team)' });
     await lockRow.getByRole('button', { name: 'Unlock' }).waitFor();
 
-    // What the console shows is keyed: no address or IP the attack used appears anywhere.
+    // What the console shows and sends is keyed: no address, IP or app user id appears in it.
     const text = (await page.locator('body').textContent()) ?? '';
-    for (const raw of ['198.51.100', '203.0.11', '@example.test']) expect(text).not.toContain(raw);
+    const auth = `Basic ${btoa(`admin:${exchange.admin!.password}`)}`;
+    const state = await (await fetch(`${url}/admin/api/state`, { headers: { authorization: auth } })).text();
+    const userId = exchange.users.findByEmail(cast.leakedBob.email)!.id;
+    for (const raw of ['198.51.100', '203.0.11', '@example.test', userId]) {
+      expect(text).not.toContain(raw);
+      expect(state).not.toContain(raw);
+    }
     await screenshot(page, 'console', 1500);
   });
 

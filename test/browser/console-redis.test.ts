@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStoreFromUrl, type RedisStore } from '../../src/index.js';
+import { testUsers } from '../example/helpers.js';
+import { type RedisProcess, startRedis } from '../support/redis.js';
+import { answerStepUp, rawLogin, signIn, useBrowserAndExchange } from './browser.js';
+
+/**
+ * Two exchange instances sharing one Redis, as behind a load balancer: each console shows its
+ * own process's decisions, and a lock lifted through the other instance leaves the console
+ * that saw it, because tracked locks are re-read from the store.
+ */
+const start = useBrowserAndExchange();
+let redis: RedisProcess;
+const stores: RedisStore[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  for (const store of stores) await store.close();
+  await redis?.stop();
+});
+
+const newStore = () => {
+  const store = createRedisStoreFromUrl(redis.url);
+  stores.push(store);
+  return store;
+};
+
+describe('browser: operator consoles of two instances on one Redis', () => {
+  it("each console shows its own decisions; an unlock on the other instance clears the lock from this one's table", async () => {
+    const cast = testUsers();
+    const a = await start({ shieldOptions: { store: newStore() } }, cast);
+    const b = await start({ shieldOptions: { store: newStore() } }, cast);
+    const consoleA = await a.newPage({ admin: true });
+    const consoleB = await b.newPage({ admin: true });
+    await consoleA.goto('/admin');
+    await consoleB.goto('/admin');
+
+    for (let i = 0; i < 3; i++) await rawLogin(a.url, `203.0.113.${20 + i}`, cast.leakedErin.email, `guess-${i}`);
+    await consoleA.locator('#decisions tbody').getByText('challenge', { exact: true }).first().waitFor();
+    await consoleB.getByText('No decisions yet.').waitFor();
+    expect(Number(await consoleB.locator('#count-challenge').textContent())).toBe(0);
+
+    const frank = cast.frank;
+    const user = await a.newPage();
+    if ((await signIn(user, frank)) === 'step-up') await answerStepUp(user, frank);
+    await user.getByLabel('Current password').fill(frank.password);
+    await user.getByLabel('New password').fill('ember-Quill-harbor-5823-slate');
+    await user.getByRole('button', { name: 'Change password' }).click();
+    await user.getByRole('alert').filter({ hasText: 'Withdrawals locked until' }).waitFor();
+    await consoleA.locator('#locks tbody tr').filter({ hasText: 'password changed' }).waitFor();
+    // B enforces the shared lock but never saw the event: its table says so rather than guess.
+    expect(await consoleB.getByText('No withdrawal locks seen.').isVisible()).toBe(true);
+
+    await b.exchange.shield!.locks.unlock(b.exchange.users.findByEmail(frank.email)!.id, { reason: 'owner called support', actor: 'support desk' });
+    await consoleA.getByText('No withdrawal locks seen.').waitFor({ timeout: 15_000 });
+    await user.getByLabel('Amount').fill('0.2');
+    await user.getByLabel('Address').fill('bc1qexampleaddress0000000000000000');
+    await user.getByRole('button', { name: 'Withdraw' }).click();
+    await user.getByRole('status').filter({ hasText: 'Withdrawal requested' }).waitFor();
+  });
+});
