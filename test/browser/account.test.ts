@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { totpCode } from '../../examples/exchange-server/totp.js';
-import { answerStepUp, screenshot, signIn, useBrowserAndExchange } from './browser.js';
+import { answerStepUp, screenshot, signIn, useBrowserAndExchange, withdraw } from './browser.js';
 
 const start = useBrowserAndExchange();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -37,9 +37,7 @@ describe('browser: account page', () => {
     await banner.waitFor();
     expect(await banner.textContent()).toContain('password changed');
 
-    await page.getByLabel('Amount').fill('0.25');
-    await page.getByLabel('Address').fill('bc1qexampleaddress0000000000000000');
-    await page.getByRole('button', { name: 'Withdraw' }).click();
+    await withdraw(page, '0.25');
     await page.getByRole('status').filter({ hasText: 'Withdrawal refused: withdrawals are locked until' }).waitFor();
     await screenshot(page, 'locked-account');
   });

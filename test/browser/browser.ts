@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { ExchangeApp } from '../../examples/exchange-server/app.js';
 import type { ExchangeOptions } from '../../examples/exchange-server/options.js';
 import { totpCode } from '../../examples/exchange-server/totp.js';
@@ -81,6 +81,34 @@ export async function answerStepUp(page: Page, user: SeedUser): Promise<void> {
   await page.getByLabel('Code').fill(await totpCode(user.totpSecret));
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.getByRole('heading', { name: 'Account' }).waitFor();
+}
+
+/** Sign in as a person would: the password, then the code if the page asks for it. */
+export async function signInFully(page: Page, user: SeedUser): Promise<void> {
+  if ((await signIn(page, user)) === 'step-up') await answerStepUp(page, user);
+}
+
+/** Sign in (stepping up), then sign out: the browser now holds a device the account knows. */
+export async function enrolDevice(page: Page, user: SeedUser): Promise<void> {
+  expect(await signIn(page, user)).toBe('step-up');
+  await answerStepUp(page, user);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+}
+
+/** Change the password on the account page (no step-up expected) and wait for the lock banner. */
+export async function changePasswordUntilLocked(page: Page, user: SeedUser, newPassword: string): Promise<void> {
+  await page.getByLabel('Current password').fill(user.password);
+  await page.getByLabel('New password').fill(newPassword);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Withdrawals locked until' }).waitFor();
+}
+
+/** Fill and send the Withdraw form. */
+export async function withdraw(page: Page, amount: string): Promise<void> {
+  await page.getByLabel('Amount').fill(amount);
+  await page.getByLabel('Address').fill('bc1qexampleaddress0000000000000000');
+  await page.getByRole('button', { name: 'Withdraw' }).click();
 }
 
 /**

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStoreFromUrl, type RedisStore } from '../../src/index.js';
 import { testUsers } from '../example/helpers.js';
 import { type RedisProcess, startRedis } from '../support/redis.js';
-import { answerStepUp, rawLogin, signIn, useBrowserAndExchange } from './browser.js';
+import { changePasswordUntilLocked, rawLogin, signInFully, useBrowserAndExchange, withdraw } from './browser.js';
 
 /**
  * Two exchange instances sharing one Redis, as behind a load balancer: each console shows its
@@ -44,20 +44,15 @@ describe('browser: operator consoles of two instances on one Redis', () => {
 
     const frank = cast.frank;
     const user = await a.newPage();
-    if ((await signIn(user, frank)) === 'step-up') await answerStepUp(user, frank);
-    await user.getByLabel('Current password').fill(frank.password);
-    await user.getByLabel('New password').fill('ember-Quill-harbor-5823-slate');
-    await user.getByRole('button', { name: 'Change password' }).click();
-    await user.getByRole('alert').filter({ hasText: 'Withdrawals locked until' }).waitFor();
+    await signInFully(user, frank);
+    await changePasswordUntilLocked(user, frank, 'ember-Quill-harbor-5823-slate');
     await consoleA.locator('#locks tbody tr').filter({ hasText: 'password changed' }).waitFor();
     // B enforces the shared lock but never saw the event: its table says so rather than guess.
     expect(await consoleB.getByText('No withdrawal locks seen.').isVisible()).toBe(true);
 
     await b.exchange.shield!.locks.unlock(b.exchange.users.findByEmail(frank.email)!.id, { reason: 'owner called support', actor: 'support desk' });
     await consoleA.getByText('No withdrawal locks seen.').waitFor({ timeout: 15_000 });
-    await user.getByLabel('Amount').fill('0.2');
-    await user.getByLabel('Address').fill('bc1qexampleaddress0000000000000000');
-    await user.getByRole('button', { name: 'Withdraw' }).click();
+    await withdraw(user, '0.2');
     await user.getByRole('status').filter({ hasText: 'Withdrawal requested' }).waitFor();
   });
 });

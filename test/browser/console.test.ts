@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShieldConfigError, type WithdrawalsUnlockedEvent } from '../../src/index.js';
 import { LEAKED_UNKNOWN } from '../example/helpers.js';
-import { answerStepUp, rawLogin, screenshot, signIn, useBrowserAndExchange } from './browser.js';
+import { changePasswordUntilLocked, rawLogin, screenshot, signInFully, useBrowserAndExchange, withdraw } from './browser.js';
 
 const start = useBrowserAndExchange();
 
@@ -84,11 +84,8 @@ describe('browser: operator console at /admin', () => {
     const carol = cast.carol;
 
     const user = await newPage();
-    if ((await signIn(user, carol)) === 'step-up') await answerStepUp(user, carol);
-    await user.getByLabel('Current password').fill(carol.password);
-    await user.getByLabel('New password').fill('mossy-Canyon-ledger-4471-arch');
-    await user.getByRole('button', { name: 'Change password' }).click();
-    await user.getByRole('alert').filter({ hasText: 'Withdrawals locked until' }).waitFor();
+    await signInFully(user, carol);
+    await changePasswordUntilLocked(user, carol, 'mossy-Canyon-ledger-4471-arch');
 
     const admin = await newPage({ admin: true });
     await admin.goto('/admin');
@@ -104,9 +101,7 @@ describe('browser: operator console at /admin', () => {
     expect(unlocked).toEqual([expect.objectContaining({ actor: 'admin', reason: 'owner confirmed the change by phone' })]);
     await admin.getByText('No withdrawal locks seen.').waitFor();
 
-    await user.getByLabel('Amount').fill('0.1');
-    await user.getByLabel('Address').fill('bc1qexampleaddress0000000000000000');
-    await user.getByRole('button', { name: 'Withdraw' }).click();
+    await withdraw(user, '0.1');
     await user.getByRole('status').filter({ hasText: 'Withdrawal requested' }).waitFor();
     expect(exchange.wallet.byUser(exchange.users.findByEmail(carol.email)!.id).length).toBe(1);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerStepUp, screenshot, signIn, useBrowserAndExchange } from './browser.js';
+import { answerStepUp, enrolDevice, screenshot, signIn, useBrowserAndExchange } from './browser.js';
 
 const start = useBrowserAndExchange();
 
@@ -24,9 +24,7 @@ describe('browser: sign-in page', () => {
     const { cast, newPage } = await start();
     const page = await newPage();
     // From a known device the shield lets the attempt through, so the password check answers.
-    expect(await signIn(page, cast.leakedBob)).toBe('step-up');
-    await answerStepUp(page, cast.leakedBob);
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await enrolDevice(page, cast.leakedBob);
 
     expect(await signIn(page, cast.leakedBob, 'not-bobs-password')).toBe('refused');
     expect(await page.getByRole('alert').textContent()).toBe('Wrong email or password.');
@@ -37,10 +35,7 @@ describe('browser: sign-in page', () => {
   it('a known device signs in without a prompt', async () => {
     const { cast, newPage } = await start();
     const page = await newPage();
-    expect(await signIn(page, cast.leakedDave)).toBe('step-up');
-    await answerStepUp(page, cast.leakedDave);
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await enrolDevice(page, cast.leakedDave);
 
     // Same browser, so the device cookie goes back: a password alone is enough now.
     expect(await signIn(page, cast.leakedDave)).toBe('account');
