@@ -57,7 +57,7 @@ export async function presentChallenge(core: ShieldCore, req: Request, p: Presen
   });
   const wrong = !outcome.ok && outcome.failure !== 'wrong-password' ? outcome.liveWrongCodes : undefined;
   const limit = core.config.secondFactor.limit;
-  if (wrong !== undefined && outcome.binding?.userId && (GUESSING_ALERTS.has(wrong) || wrong === limit)) {
+  if (wrong !== undefined && outcome.binding?.userId && (wrong === limit || (GUESSING_ALERTS.has(wrong) && wrong < limit))) {
     core.emit('second-factor.guessing', {
       userId: outcome.binding.userId,
       purpose: p.purpose,
