@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { totpCode } from '../../examples/exchange-server/totp.js';
 import { answerStepUp, enrolDevice, screenshot, signIn, useBrowserAndExchange } from './browser.js';
 
 const start = useBrowserAndExchange();
@@ -30,6 +31,20 @@ describe('browser: sign-in page', () => {
     expect(await page.getByRole('alert').textContent()).toBe('Wrong email or password.');
     expect(await page.getByRole('button', { name: 'Sign in' }).isVisible()).toBe(true);
     expect(await page.getByRole('heading', { name: 'Account' }).count()).toBe(0);
+  });
+
+  it('a mistyped password on a new device: the right code then says the password was wrong, back on the sign-in form', async () => {
+    const { cast, newPage } = await start();
+    const page = await newPage();
+    // The prompt is the same for a right and a wrong password (no validity oracle) ...
+    expect(await signIn(page, cast.carol, `${cast.carol.password}x`)).toBe('step-up');
+    await page.getByLabel('Code').fill(await totpCode(cast.carol.totpSecret));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    // ... and only the owner, who has the code, learns that the password was the problem.
+    await page.getByRole('alert').filter({ hasText: 'Wrong email or password.' }).waitFor();
+    expect(await page.getByLabel('Email').isVisible()).toBe(true);
+    // The device passed the second factor, so the retyped password is enough.
+    expect(await signIn(page, cast.carol)).toBe('account');
   });
 
   it('a known device signs in without a prompt', async () => {
