@@ -13,7 +13,7 @@ export const serveRequested = (args: readonly string[]) => args.includes('--serv
  */
 export async function keepServing(server: Server, exchange: ExchangeApp, baseUrl: string, user: SeedUser): Promise<void> {
   const admin = exchange.admin;
-  const lines = [
+  const lines: string[] = [
     '',
     'The exchange stays up (Ctrl-C to stop):',
     `  sign-in page      ${baseUrl}/`,
@@ -23,7 +23,9 @@ export async function keepServing(server: Server, exchange: ExchangeApp, baseUrl
     '  a demo user (new device in your browser, so expect the Code prompt):',
     `    email           ${user.email}`,
     `    password        ${user.password}`,
-    `    TOTP secret     ${user.totpSecret}   (add it to an authenticator app; code right now: ${await totpCode(user.totpSecret)})`,
+    user.totpSecret
+      ? `    TOTP secret     ${user.totpSecret}   (add it to an authenticator app; code right now: ${await totpCode(user.totpSecret)})`
+      : `    codes by email  read them at ${baseUrl}/dev/outbox`,
     '',
   ];
   console.log(lines.join('\n'));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { totpCode } from '../../examples/exchange-server/totp.js';
+import { testUsers } from '../example/helpers.js';
 import { answerStepUp, enrolDevice, screenshot, signIn, useBrowserAndExchange } from './browser.js';
 
 const start = useBrowserAndExchange();
@@ -19,6 +20,18 @@ describe('browser: sign-in page', () => {
     await page.getByLabel('Code').fill('');
     await answerStepUp(page, cast.leakedAlice);
     expect(await page.getByText(`Signed in as ${cast.leakedAlice.email}`).isVisible()).toBe(true);
+  });
+
+  it('an account without an authenticator app signs in with the code from the email just sent', async () => {
+    const users = testUsers();
+    const { cast, exchange, newPage } = await start({}, { ...users, grace: { ...users.grace, totpSecret: undefined } });
+    const page = await newPage();
+    expect(await signIn(page, cast.grace)).toBe('step-up');
+    const sent = exchange.outbox.list(cast.grace.email).at(-1);
+    expect(sent?.code).toMatch(/^\d{6}$/);
+    await page.getByLabel('Code').fill(sent!.code);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: 'Account' }).waitFor();
   });
 
   it('a wrong password says so in words and stays on the sign-in form', async () => {
