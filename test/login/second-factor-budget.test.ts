@@ -1,6 +1,8 @@
+import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore, RedisStore, type Shield } from '../../src/index.js';
+import { DECOY_USER_ID } from '../../src/challenges.js';
+import { createShield, MemoryStore, RedisStore, type Shield } from '../../src/index.js';
 import { resolveConfig } from '../../src/config.js';
 import type { SecondFactorGuessingEvent } from '../../src/events.js';
 import { loginApp } from '../helpers/login-app.js';
@@ -107,5 +109,80 @@ describe('the budget is reserved atomically', () => {
       shield = undefined;
       await store.close();
     }
+  });
+});
+
+describe('every presentation does the same work', () => {
+  it('a live, a doomed and an unknown-address challenge cost the same store operations', async () => {
+    const calls: string[] = [];
+    const memory = new MemoryStore();
+    // Records which store operations each presentation makes, in order.
+    const store = new Proxy(memory, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function' || prop === 'close') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(prop));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const t = loginApp({ store, posture: 'strict' }, users);
+    shield = t.shield;
+    const shapes: string[][] = [];
+    for (const [i, [email, password]] of ([
+      ['alice@example.com', users['alice@example.com'].password],
+      ['alice@example.com', 'wrong-password-5'],
+      ['nobody@example.com', 'wrong-password-5'],
+    ] as const).entries()) {
+      const ip = `192.0.2.${20 + i}`;
+      const ch = await request(t.app).post('/login').set('X-Forwarded-For', ip).send({ email, password });
+      await new Promise((r) => setTimeout(r, 10));
+      calls.length = 0;
+      const res = await request(t.app).post('/login/verify').set('X-Forwarded-For', ip).send({ challenge: ch.body.challenge, code: '000000' });
+      expect(res.body).toEqual({ error: 'invalid_code' });
+      shapes.push([...calls]);
+    }
+    expect(shapes[0]?.length).toBeGreaterThan(3);
+    expect(shapes[1]).toEqual(shapes[0]);
+    expect(shapes[2]).toEqual(shapes[0]);
+    await memory.close();
+  });
+
+  it("calls the app's code check once per presentation, with a decoy user for challenges nobody can pass", async () => {
+    const asked: string[] = [];
+    const app = express();
+    app.use(express.json());
+    shield = createShield({ secret: 's'.repeat(40), app, posture: 'strict' });
+    const ok: express.RequestHandler = (_req, res) => {
+      res.json({});
+    };
+    app.post(
+      '/login',
+      shield.login({
+        authenticate: (email, password) => (email === 'alice@example.com' && password === 'right-pw-1' ? { userId: 'u-alice' } : null),
+        lookupAccount: (email) => (email === 'alice@example.com' ? { userId: 'u-alice' } : undefined),
+      }),
+      ok,
+    );
+    app.post(
+      '/verify',
+      shield.stepUp({
+        verifySecondFactor: (userId) => {
+          asked.push(userId);
+          return false;
+        },
+      }),
+      ok,
+    );
+    for (const [email, password] of [
+      ['alice@example.com', 'right-pw-1'],
+      ['alice@example.com', 'wrong-pw-1'],
+      ['nobody@example.com', 'wrong-pw-1'],
+    ] as const) {
+      const ch = await request(app).post('/login').send({ email, password });
+      expect((await request(app).post('/verify').send({ challenge: ch.body.challenge, code: '123456' })).body).toEqual({ error: 'invalid_code' });
+    }
+    expect(asked).toEqual(['u-alice', 'u-alice', DECOY_USER_ID]);
   });
 });
