@@ -245,7 +245,7 @@ export function chartSvg(input: ChartInput): string {
       '.legend{font-size:11px;fill:#222}.head{font-size:16px;font-weight:bold}.sub{font-size:10.5px;fill:#555}.note{font-size:11px;fill:#333}</style>',
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="12" y="22" class="head">account-shield vs today’s defences — the same credential-stuffing traffic, one run</text>`,
-    `<text x="12" y="39" class="sub">${esc(`${input.mode} run ${input.generatedAt.slice(0, 10)}; every count from HTTP answers; throughput as a ratio to a baseline measured in the same run, interleaved`)}</text>`,
+    `<text x="12" y="39" class="sub">${esc(`${input.mode} run ${input.generatedAt.slice(0, 10)}; every count from HTTP answers${input.throughput ? '; throughput as a ratio to a baseline measured in the same run, interleaved' : ''}`)}</text>`,
   ];
   let lx = 12;
   for (const p of protections) {
