@@ -16,17 +16,15 @@ export interface AdminCredentials {
 }
 
 /**
- * The console password: ADMIN_TOKEN, or a random one for development. Production without one
- * is a start-up error, not an open or guessable console.
+ * The console password: ADMIN_TOKEN, or a random one for development. In production without
+ * one there is no console at all (undefined): never an open or a guessable one.
  */
-export function adminCredentials(token: string | undefined, nodeEnv = process.env.NODE_ENV): AdminCredentials {
+export function adminCredentials(token: string | undefined, nodeEnv = process.env.NODE_ENV): AdminCredentials | undefined {
   if (token !== undefined) {
     if (token.length < MIN_TOKEN_LENGTH) throw new ExchangeConfigError(`ADMIN_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters.`);
     return { user: ADMIN_USER, password: token, generated: false };
   }
-  if (nodeEnv === 'production') {
-    throw new ExchangeConfigError('ADMIN_TOKEN is required when NODE_ENV=production (the operator console at /admin uses it).');
-  }
+  if (nodeEnv === 'production') return undefined;
   return { user: ADMIN_USER, password: randomBytes(18).toString('base64url'), generated: true };
 }
 

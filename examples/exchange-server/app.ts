@@ -26,7 +26,7 @@ export interface ExchangeApp {
   readonly apiKeys: ApiKeys;
   /** The codes the example "emailed" (step-up for accounts without TOTP, new-address checks). */
   readonly outbox: Outbox;
-  /** Who may open the operator console at /admin (only with the shield: baselines have none). */
+  /** Who may open the operator console at /admin; none for the baselines, or in production without ADMIN_TOKEN. */
   readonly admin: AdminCredentials | undefined;
   /** Stop the shield's and the baselines' timers; the caller closes its own HTTP server. */
   close(): Promise<void>;
@@ -42,7 +42,7 @@ export const BODY_LIMIT = '16kb';
  */
 export async function createExchangeApp(options: ExchangeOptions = {}): Promise<ExchangeApp> {
   const protection = options.protection ?? 'shield';
-  // Checked before anything starts: production without ADMIN_TOKEN is a start-up error.
+  // Checked before anything starts; production without ADMIN_TOKEN gets no console.
   const admin = protection === 'shield' ? adminCredentials(options.adminToken) : undefined;
   const app = express();
   app.disable('x-powered-by');

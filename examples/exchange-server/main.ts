@@ -55,6 +55,8 @@ async function main(): Promise<void> {
     if (admin) {
       const password = admin.generated ? `password ${admin.password} (random: set ADMIN_TOKEN to choose one; development only)` : 'password from ADMIN_TOKEN';
       console.log(`[exchange] operator console: http://localhost:${bound}/admin (user ${admin.user}, ${password})`);
+    } else if (exchange.shield) {
+      console.log('[exchange] operator console: off (NODE_ENV=production and no ADMIN_TOKEN)');
     }
   });
 

@@ -21,6 +21,18 @@ describe('browser: operator console at /admin', () => {
     expect(forged.status).toBe(403);
   });
 
+  it('in production without ADMIN_TOKEN there is no console at all', async () => {
+    const previous = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      const { url, exchange } = await start();
+      expect(exchange.admin).toBeUndefined();
+      expect((await fetch(`${url}/admin/`, { headers: { authorization: `Basic ${btoa('admin:')}` } })).status).toBe(404);
+    } finally {
+      process.env.NODE_ENV = previous;
+    }
+  });
+
   it('rejects a mistyped or out-of-range console option at mount time with a named error', async () => {
     const { exchange } = await start();
     const codeOf = (options: object) => {
