@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { totpCode } from '../../examples/exchange-server/totp.js';
 import { testUsers } from '../example/helpers.js';
-import { answerStepUp, enrolDevice, screenshot, signIn, useBrowserAndExchange } from './browser.js';
+import { answerStepUp, enrolDevice, rawLogin, screenshot, signIn, useBrowserAndExchange } from './browser.js';
 
 const start = useBrowserAndExchange();
 
@@ -58,6 +58,16 @@ describe('browser: sign-in page', () => {
     expect(await page.getByLabel('Email').isVisible()).toBe(true);
     // The device passed the second factor, so the retyped password is enough.
     expect(await signIn(page, cast.carol)).toBe('account');
+  });
+
+  it('too many attempts from this address: the page says how long to wait and holds the button', async () => {
+    const { cast, url, newPage } = await start();
+    // The browser connects from 127.0.0.1: an attacker sharing that address used it up first.
+    for (let i = 0; i < 25; i++) await rawLogin(url, '127.0.0.1', `someone${i}@elsewhere.example`, `guess-${i}`);
+    const page = await newPage();
+    expect(await signIn(page, cast.carol)).toBe('refused');
+    expect(await page.getByRole('alert').textContent()).toMatch(/^Too many attempts\. Try again in \d+ seconds?\.$/);
+    expect(await page.getByRole('button', { name: 'Sign in' }).isDisabled()).toBe(true);
   });
 
   it('a known device signs in without a prompt', async () => {
