@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeApp } from '../../examples/exchange-server/app.js';
 import type { Decision } from '../../src/index.js';
-import { code, deviceCookie, get, loginAndEnrol, post, useExchange, wrongCode } from '../example/helpers.js';
+import { answerShape, code, deviceCookie, get, loginAndEnrol, post, useExchange, wrongCode } from '../example/helpers.js';
 
 /**
  * Issue 9 at the HTTP level, against the reference exchange: stuffing the leak list does not
@@ -9,16 +9,8 @@ import { code, deviceCookie, get, loginAndEnrol, post, useExchange, wrongCode } 
  */
 const start = useExchange();
 
-type Res = Awaited<ReturnType<typeof post>>;
 const login = (app: ExchangeApp['app'], email: string, password: string, client = {}) => post(app, '/auth/login', { email, password }, client);
-const shape = (res: Res) => ({
-  status: res.status,
-  keys: Object.keys(res.body).sort(),
-  error: res.body.error,
-  expiresIn: res.body.expiresIn,
-  wwwAuthenticate: res.headers['www-authenticate'],
-  cookie: deviceCookie(res) !== undefined,
-});
+const shape = answerShape;
 
 describe('default posture: a password alone never opens a session from a new device', () => {
   it('steps up every new device, leaked or not, and answers a right and a wrong password identically', async () => {
