@@ -71,6 +71,19 @@ describe("the owner's typo on a new device is never a dead end", () => {
     expect(fresh.token).toEqual(expect.any(String));
   });
 
+  it('strangers guessing codes from elsewhere do not switch off the owner\'s typo path', async () => {
+    const { cast, app } = await start({ shieldOptions: { secondFactor: { limit: 3 } } });
+    for (let s = 0; s < 4; s++) {
+      const ip = `100.70.${s}.1`;
+      const doomed = await login(app, cast.grace.email, `stranger-guess-${s}`, { ip });
+      for (let j = 0; j < 4; j++) await post(app, '/auth/login/verify', { challenge: doomed.body.challenge, code: await wrongCode(cast.grace) }, { ip });
+    }
+    const client = { ip: '192.0.2.77' };
+    const typo = await login(app, cast.grace.email, 'grace-Str0ng-pass-phrasw-77', client);
+    const told = await post(app, '/auth/login/verify', { challenge: typo.body.challenge, code: await code(cast.grace) }, client);
+    expect(told.body).toEqual({ error: 'invalid_credentials' });
+  });
+
   it('the pass is single use and bound to the device: a second wrong password is refused, a cookie-less client is stepped up', async () => {
     const { cast, app } = await start();
     const client = { ip: '203.0.113.51' };
