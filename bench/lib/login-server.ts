@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import express, { type Request, type Response } from 'express';
 import { createRedisStoreFromUrl, createShield } from '../../src/index.js';
+import { BENCH_SECOND_FACTOR } from './load.js';
 import { benchEmail, benchPassword } from './load.js';
 
 async function main(): Promise<void> {
@@ -48,6 +49,13 @@ async function main(): Promise<void> {
     app.post(
       '/auth/login',
       shield.login({ authenticate: (email, password) => ((id) => (id ? { userId: id } : null))(check(email, password)) }),
+      (_req: Request, res: Response) => issue(res),
+    );
+    // Enrolment answers the default posture's step-up with a fixed code: the measured load is
+    // returning users on known devices, which are never asked.
+    app.post(
+      '/auth/login/verify',
+      shield.stepUp({ verifySecondFactor: (_userId, code) => code === BENCH_SECOND_FACTOR }),
       (_req: Request, res: Response) => issue(res),
     );
     app.use(shield.errorHandler());
