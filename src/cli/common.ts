@@ -158,6 +158,13 @@ export function formatCount(n: number): string {
 
 export type Subcommand = (argv: string[], io: CliIo) => Promise<number>;
 
+/** The closing lines of a corpus command group's usage: the key and the exit codes. */
+export function corpusUsageFooter(found: string, notFound: string): string {
+  return `The key is SHIELD_SECRET, or the contents of --secret-file (at least ${MIN_SECRET_LENGTH} characters, the
+servers' secret). Exit codes: 0 done (check: ${found}), 1 check: ${notFound}, 2 any error
+(bad arguments, unreadable or empty input, wrong or short key).`;
+}
+
 /** One subcommand of a group: what it does, and its own usage lines. */
 export interface SubcommandSpec {
   readonly run: Subcommand;

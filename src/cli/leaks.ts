@@ -9,6 +9,7 @@ import {
   type CliCommand,
   type CliIo,
   CliError,
+  corpusUsageFooter,
   EXIT_NOT_FOUND,
   EXIT_OK,
   formatCount,
@@ -22,9 +23,7 @@ import {
 import { runCorpusInfo } from './corpus-info.js';
 import { BUILD_OPTIONS, buildNonEmpty, buildTarget } from './build-target.js';
 
-const FOOTER = `The key is SHIELD_SECRET, or the contents of --secret-file (at least 32 characters, the
-servers' secret). Exit codes: 0 done (check: leaked), 1 check: not leaked, 2 any error
-(bad arguments, unreadable or empty input, wrong or short key).`;
+const FOOTER = corpusUsageFooter('leaked', 'not leaked');
 
 const subcommands: Record<string, SubcommandSpec> = {
   build: {

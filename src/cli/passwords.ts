@@ -8,6 +8,7 @@ import {
   type CliCommand,
   type CliIo,
   CliError,
+  corpusUsageFooter,
   EXIT_NOT_FOUND,
   EXIT_OK,
   formatCount,
@@ -23,9 +24,7 @@ import { BUILD_OPTIONS, buildNonEmpty, buildTarget } from './build-target.js';
 
 const MAX_PASSWORD_BYTES = 4096;
 
-const FOOTER = `The key is SHIELD_SECRET, or the contents of --secret-file (at least 32 characters, the
-servers' secret). Exit codes: 0 done (check: breached), 1 check: not breached, 2 any error
-(bad arguments, unreadable or empty input, wrong or short key).`;
+const FOOTER = corpusUsageFooter('breached', 'not breached');
 
 const subcommands: Record<string, SubcommandSpec> = {
   build: {

@@ -1,13 +1,21 @@
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { createShield, shieldMetrics } from '../../src/index.js';
+import { createShield, type MetricsOptions, shieldMetrics } from '../../src/index.js';
 import { loginApp, SECRET } from '../helpers/login-app.js';
 
 /** Value of the sample `metric{labels}` exactly, or undefined when that series is absent. */
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** An app with JSON bodies, a shield and its metrics. */
+function meteredApp(options: MetricsOptions = {}) {
+  const app = express();
+  app.use(express.json());
+  const shield = createShield({ secret: SECRET, app });
+  return { app, shield, metrics: shieldMetrics(shield, options) };
 }
 
 describe('prometheus metrics', () => {
@@ -56,10 +64,7 @@ describe('prometheus metrics', () => {
   });
 
   it("times the shield's own work apart from the app's slow password check", async () => {
-    const app = express();
-    app.use(express.json());
-    const shield = createShield({ secret: SECRET, app });
-    const metrics = shieldMetrics(shield);
+    const { app, shield, metrics } = meteredApp();
     // A deliberately slow stand-in for scrypt: 80 ms per check.
     const slowCheck = async () => {
       await new Promise((resolve) => setTimeout(resolve, 80));
@@ -82,10 +87,7 @@ describe('prometheus metrics', () => {
   });
 
   it('caps the number of route label values', async () => {
-    const app = express();
-    app.use(express.json());
-    const shield = createShield({ secret: SECRET, app });
-    const metrics = shieldMetrics(shield, { maxRoutes: 1 });
+    const { app, shield, metrics } = meteredApp({ maxRoutes: 1 });
     // A route mounted with a parameter: its label is the request path, one per user without a cap.
     app.post('/u/:id/login', shield.login({ authenticate: () => null }), (_req, res) => res.end());
     for (const id of ['1', '2', '3']) await request(app).post(`/u/${id}/login`).send({ email: 'a@example.com', password: 'x' });
