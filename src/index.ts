@@ -1,10 +1,12 @@
 // Types `req.shield` on Express's Request for every consumer of these types.
 import './express-augment.js';
 export { createShield, type Shield } from './shield.js';
-export type { LockDuration, ShieldOptions, Thresholds, VelocityRule } from './config.js';
+export type { CodeDelivery, LockDuration, Posture, ShieldOptions, Thresholds, VelocityRule } from './config.js';
+export { DECOY_USER_ID } from './challenges.js';
 export { ShieldConfigError, type ShieldConfigErrorCode } from './errors.js';
 export type {
   ChallengeEvent,
+  SecondFactorGuessingEvent,
   CredentialChangedEvent,
   ShieldEventMap,
   WithdrawalsLockedEvent,
@@ -24,7 +26,17 @@ export type {
 export type { WithdrawalRouteOptions } from './middleware/withdrawal.js';
 export type { LoginRouteOptions } from './middleware/login.js';
 export type { StepUpRouteOptions } from './middleware/step-up.js';
-export type { Action, AuthResult, Decision, Reason, RouteKind, ShieldRequest, ShieldRequestState } from './types.js';
+export type {
+  AccountLookup,
+  Action,
+  AuthResult,
+  Decision,
+  Reason,
+  RouteKind,
+  SecondFactor,
+  ShieldRequest,
+  ShieldRequestState,
+} from './types.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, CounterSpec, CounterRef, CounterValue, LockRecord, LockReason } from './stores/store.js';
 export { addressInputs, passwordStrength, type Strength } from './signals/password-strength.js';

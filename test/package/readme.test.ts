@@ -9,8 +9,11 @@ import { type Consumer, consumer, pack, type Packed, root, strictTsconfig } from
 // `strict` against the packed package in a fresh ESM app, and the quick start — the block
 // that listens — is compiled and run, then driven over HTTP like the README's curl lines.
 
-/** Names the later blocks use from the quick start, declared for blocks compiled on their own. */
-const CONTEXT = `import type { Express } from 'express';
+/**
+ * Names the later blocks use from the quick start, or as the app's own code they stand for,
+ * declared for blocks compiled on their own. A block that needs another name adds it here.
+ */
+const CONTEXT = `import type { Express, RequestHandler } from 'express';
 import type { GetSessionUser, Shield, VerifySecondFactor } from 'account-shield';
 
 declare global {
@@ -18,6 +21,16 @@ declare global {
   const shield: Shield;
   const getUser: GetSessionUser;
   const verifySecondFactor: VerifySecondFactor;
+  const issueSession: RequestHandler;
+  const mailer: { sendCode(userId: string, code: string, purpose: string, expiresInSec: number): Promise<void> };
+  const users: {
+    check(email: string, password: string): Promise<{ id: string } | undefined>;
+    exists(email: string): Promise<boolean>;
+    byEmail(email: string): Promise<{ id: string; totpSecret?: string } | undefined>;
+    secretOf(userId: string): string | undefined;
+  };
+  const totp: { check(secret: string, code: string): boolean };
+  const DUMMY_SECRET: string;
 }
 `;
 
