@@ -2,7 +2,8 @@
  * What attaching `shieldMetrics` costs: the cheap login route of `bench/lib/login-server.ts`
  * behind the shield on the memory store, without and with metrics (which time the app's
  * callbacks apart from the shield's own work through AsyncLocalStorage), each in its own
- * process, returning users from home, short windows in alternating order.
+ * process, returning users from home (enrolled under the adaptive posture, so their first login
+ * needs no step-up route), short windows in alternating order.
  *
  *   npx tsx bench/metrics-overhead.ts [--rounds N] [--seconds S]
  *
@@ -28,7 +29,7 @@ const servers = await Promise.all(
   variants.map((name) =>
     startServer({
       args: ['--import', 'tsx', 'bench/lib/login-server.ts'],
-      env: { MODE: 'memory', METRICS: name === 'with' ? '1' : '0', USERS: String(ACCOUNTS) },
+      env: { MODE: 'memory', POSTURE: 'adaptive', METRICS: name === 'with' ? '1' : '0', USERS: String(ACCOUNTS) },
       ready: /\[login-server\] listening on :(\d+)/,
       timeoutMs: 60_000,
     }),

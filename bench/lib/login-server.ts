@@ -6,6 +6,7 @@
  *   MODE=memory   the same route behind `shield.login(...)` on the embedded store
  *   MODE=redis    the same behind the shield on Redis (REDIS_URL)
  *   METRICS=1     with `shieldMetrics(shield)` attached
+ *   POSTURE=adaptive  the shield's adaptive posture (the enrolment logins then need no step-up route)
  *
  * The password check is a plain string compare on purpose: scrypt would dominate and hide the
  * shield's own cost (the example's real scrypt login is measured separately). GET /stats
@@ -38,7 +39,14 @@ async function main(): Promise<void> {
   const stats = { actions: {} as Record<string, number>, outcomes: {} as Record<string, number> };
   const store = mode === 'redis' ? createRedisStoreFromUrl(String(process.env.REDIS_URL)) : undefined;
   const shield =
-    mode === 'bare' ? undefined : createShield({ secret: 'bench-secret-0123456789abcdef-0123456789', app, ...(store ? { store } : {}) });
+    mode === 'bare'
+      ? undefined
+      : createShield({
+          secret: 'bench-secret-0123456789abcdef-0123456789',
+          app,
+          ...(store ? { store } : {}),
+          ...(process.env.POSTURE === 'adaptive' ? { posture: 'adaptive' as const } : {}),
+        });
   if (shield) {
     await shield.ready;
     // METRICS=1: with Prometheus metrics attached (bench/metrics-overhead.ts measures the cost).
