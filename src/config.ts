@@ -42,8 +42,6 @@ export interface WaveOptions {
   windowSec: number;
   /** Evidence (failures from unknown devices, attempts on accounts that do not exist) in one bucket before a wave can be declared. */
   minFailures: number;
-  /** Failures / attempts in the window at or above which a wave is declared (the classic ratio rule). */
-  failureRatio: number;
   /**
    * A bucket holding at least `surge` times the learnt baseline of evidence per bucket is a
    * wave, whatever the successful traffic around it: successes cannot dilute it.
@@ -238,7 +236,7 @@ export const defaults = {
     accountsPerIp: { limit: 10, windowSec: 3600, points: 100 },
     account: { limit: 10, windowSec: 3600, points: 50 },
   },
-  wave: { windowSec: 60, minFailures: 30, failureRatio: 0.3, surge: 3, baselineRise: 0.001, points: 30 },
+  wave: { windowSec: 60, minFailures: 30, surge: 3, baselineRise: 0.001, points: 30 },
   challenge: { ttlSec: 300, maxAttempts: 5 },
   /**
    * Each challenge allows 5 codes, but whoever holds the password can ask for challenge after
@@ -311,7 +309,6 @@ export const shieldOptionsSchema: Schema = {
     fields: {
       windowSec: 'integer',
       minFailures: 'integer',
-      failureRatio: 'positive',
       surge: 'positive',
       baselineRise: 'positive',
       points: 'number',
@@ -364,9 +361,6 @@ export function resolveConfig(options: ShieldOptions): ResolvedConfig {
   for (const [name, r] of Object.entries(velocity)) checkWindow(`velocity.${name}.windowSec`, r.windowSec);
   const wave = { ...defaults.wave, ...options.wave };
   checkWindow('wave.windowSec', wave.windowSec);
-  if (wave.failureRatio > 1) {
-    throw new ShieldConfigError('INVALID_VALUE', 'wave.failureRatio must be at most 1.', 'Use a ratio such as 0.3.');
-  }
   return {
     secret,
     secretGenerated: generated,

@@ -270,14 +270,12 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       const ref = refs[name];
       if (ref) inc.push({ ...ref, points, name });
     };
-    add('attempts');
     // The owner's device does not feed per-source lists: it may share an address with anyone.
     if (assessment.listedPassword && !deviceKnown) add('listedPasswords');
     if (outcome !== 'success') {
       add('ip');
       add('subnet');
       add('site');
-      add('failures');
       // Evidence of a wave: what an attacker cannot fake cheaply (a failure from a device that
       // never passed a second factor here; an address with no account counts twice).
       if (!deviceKnown) add('evidence', facts.unknownAccount ? 2 : 1);
@@ -290,7 +288,8 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       // create no per-request keys, and a NAT full of real users does not add up.
       if ((counters.get('ipAccount')?.consumed ?? 0) === 0) add('accountsPerIp');
     }
-    const { value: totals } = await this.insured.run((s) => s.add(inc));
+    // A returning user's success usually adds nothing: no second round trip.
+    const { value: totals } = inc.length > 0 ? await this.insured.run((s) => s.add(inc)) : { value: [] };
     // Reset consecutive failures only when there are some: a returning user costs no extra call.
     if (outcome === 'success' && (counters.get('ipAccount')?.consumed ?? 0) > 0) {
       await this.insured.run((s) => s.reset([refs.ipAccount]));
@@ -307,11 +306,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       await this.insured.run((s) => s.set(storeKeys.waveBaseline(), JSON.stringify(learnt), BASELINE_TTL_MS));
     }
     if (outcome === 'success' || assessment.waveFlagged) return;
-    const reading = waveReading(counters, assessment.baseline, {
-      failures: total('failures'),
-      attempts: total('attempts'),
-      evidence,
-    });
+    const reading = waveReading(counters, assessment.baseline, evidence);
     // Declared once per window, not rewritten by every failure of the attack it describes.
     if (isWave(reading, this.config.wave)) {
       await this.insured.run((s) => s.set(storeKeys.waveFlag(), '1', this.config.wave.windowSec * 1000));
@@ -327,7 +322,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
    */
   async refundChallengedAttempt(ids: AttemptIds): Promise<void> {
     const refs = velocityRefs(this.specs, ids, waveBucket(this.config.now(), this.config));
-    const names: VelocityRefName[] = ['ip', 'subnet', 'site', 'account', 'failures', 'evidence'];
+    const names: VelocityRefName[] = ['ip', 'subnet', 'site', 'account', 'evidence'];
     const refund = names.flatMap((name) => {
       const ref = refs[name];
       return ref ? [{ ...ref, points: -1 }] : [];
@@ -464,16 +459,10 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
   }
 }
 
-/** The wave's inputs from a decision's counters, optionally with totals just recorded. */
-function waveReading(
-  counters: CounterValues,
-  baseline: Baseline | undefined,
-  recorded: { failures?: number; attempts?: number; evidence?: number } = {},
-): WaveReading {
+/** The wave's inputs from a decision's counters, optionally with the evidence just recorded. */
+function waveReading(counters: CounterValues, baseline: Baseline | undefined, recordedEvidence?: number): WaveReading {
   return {
-    failures: recorded.failures ?? counters.get('failures')?.consumed ?? 0,
-    attempts: recorded.attempts ?? counters.get('attempts')?.consumed ?? 0,
-    evidence: recorded.evidence ?? counters.get('evidence')?.consumed ?? 0,
+    evidence: recordedEvidence ?? counters.get('evidence')?.consumed ?? 0,
     evidencePrevious: counters.get('evidencePrevious')?.consumed ?? 0,
     baseline: baseline?.perBucket,
   };

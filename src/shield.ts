@@ -12,6 +12,7 @@ import { type LoginRouteOptions, loginGuard } from './middleware/login.js';
 import { type WithdrawalRouteOptions, withdrawalGuard } from './middleware/withdrawal.js';
 import { type StepUpRouteOptions, stepUpGuard } from './middleware/step-up.js';
 import { jsonErrorHandler } from './responses.js';
+import { checkRouteOptions } from './route-options.js';
 import { MemoryStore } from './stores/memory.js';
 
 export interface Shield {
@@ -53,20 +54,19 @@ export function createShield(options: ShieldOptions = {}): Shield {
 
   const shield: Shield = {
     login: (routeOptions) => {
-      requireCallback(routeOptions?.authenticate, 'login', 'authenticate');
+      checkRouteOptions('login', routeOptions, ['authenticate']);
       return loginGuard(core, routeOptions);
     },
     stepUp: (routeOptions) => {
-      requireCallback(routeOptions?.verifySecondFactor, 'stepUp', 'verifySecondFactor');
+      checkRouteOptions('stepUp', routeOptions, ['verifySecondFactor']);
       return stepUpGuard(core, routeOptions);
     },
     credentialChange: (kind, routeOptions) => {
-      requireCallback(routeOptions?.getUser, 'credentialChange', 'getUser');
-      requireCallback(routeOptions?.verifySecondFactor, 'credentialChange', 'verifySecondFactor');
+      checkRouteOptions('credentialChange', routeOptions, ['getUser', 'verifySecondFactor']);
       return credentialChangeGuard(core, locks, kind, routeOptions);
     },
     withdrawals: (routeOptions) => {
-      requireCallback(routeOptions?.getUser, 'withdrawals', 'getUser');
+      checkRouteOptions('withdrawals', routeOptions, ['getUser']);
       return withdrawalGuard(core, locks, routeOptions);
     },
     locks,
@@ -116,14 +116,4 @@ function attachLeaks(core: ShieldCore, leaks: ShieldOptions['leakedAddresses'], 
   }
   core.leaks = source;
   return Promise.resolve();
-}
-
-function requireCallback(fn: unknown, route: string, name: string): void {
-  if (typeof fn !== 'function') {
-    throw new ShieldConfigError(
-      'MISSING_CALLBACK',
-      `shield.${route}() needs a ${name} callback.`,
-      `Pass { ${name}: async (...) => ... } so the shield can use the app's own check.`,
-    );
-  }
 }

@@ -12,13 +12,11 @@ export const family = {
   ipAccount: 'fail_ipacct',
   accountsPerIp: 'accts_ip',
   account: 'fail_acct',
-  attempts: 'att_all',
-  failures: 'fail_all',
   /** Wave evidence per time bucket: failures from unknown devices, attempts on missing accounts. */
   evidence: 'wave_ev',
   /** Wrong codes on challenges that followed a right password (per account). */
   secondFactor: 'fail_2fa',
-  /** Wrong codes on challenges that followed a wrong password (per account; the typo path). */
+  /** Wrong codes on challenges that followed a wrong password (per account and source: the typo path). */
   secondFactorDoomed: 'fail_2fa_x',
 } as const;
 
@@ -62,7 +60,6 @@ export function counterSpecs(config: ResolvedConfig): CounterSpecs {
     durationSec: rule.windowSec,
   });
   const v = config.velocity;
-  const wave = { limit: config.wave.minFailures, windowSec: config.wave.windowSec };
   return {
     ip: spec(family.ip, v.ip),
     subnet: spec(family.subnet, v.subnet),
@@ -71,8 +68,6 @@ export function counterSpecs(config: ResolvedConfig): CounterSpecs {
     ipAccount: spec(family.ipAccount, v.ipAccount),
     accountsPerIp: spec(family.accountsPerIp, v.accountsPerIp),
     account: spec(family.account, v.account),
-    attempts: spec(family.attempts, wave),
-    failures: spec(family.failures, wave),
     // A bucket must outlive the next one, which reads it as "the previous bucket".
     evidence: spec(family.evidence, { limit: config.wave.minFailures, windowSec: config.wave.windowSec * 2 }),
     secondFactor: spec(family.secondFactor, config.secondFactor),
@@ -89,8 +84,6 @@ export interface VelocityRefs {
   readonly ipAccount: CounterRef;
   readonly accountsPerIp: CounterRef;
   readonly account: CounterRef;
-  readonly attempts: CounterRef;
-  readonly failures: CounterRef;
   readonly evidence: CounterRef;
   readonly evidencePrevious: CounterRef;
 }
@@ -103,8 +96,8 @@ export function waveBucket(now: number, config: ResolvedConfig): number {
 }
 
 /**
- * Keys that involve the account carry it as a hash tag; global counters use a fixed key (and
- * the wave's evidence one key per time bucket, so the previous bucket can be read whole).
+ * Keys that involve the account carry it as a hash tag; the wave's evidence is global, one key
+ * per time bucket, so the previous bucket can be read whole.
  */
 export function velocityRefs(specs: CounterSpecs, ids: VelocityIds, bucket: number): VelocityRefs {
   return {
@@ -115,8 +108,6 @@ export function velocityRefs(specs: CounterSpecs, ids: VelocityIds, bucket: numb
     ipAccount: { spec: specs.ipAccount, key: `{${ids.account}}:${ids.ip}` },
     accountsPerIp: { spec: specs.accountsPerIp, key: ids.ip },
     account: { spec: specs.account, key: `{${ids.account}}` },
-    attempts: { spec: specs.attempts, key: 'all' },
-    failures: { spec: specs.failures, key: 'all' },
     evidence: { spec: specs.evidence, key: `all:${bucket}` },
     evidencePrevious: { spec: specs.evidence, key: `all:${bucket - 1}` },
   };

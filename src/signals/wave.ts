@@ -12,9 +12,6 @@ export const waveSignal: Signal = ({ waveActive, deviceKnown, config }) =>
 
 /** What the global counters say, read in the same round trip as everything else. */
 export interface WaveReading {
-  /** All failures and all attempts in the current window (the classic ratio rule). */
-  readonly failures: number;
-  readonly attempts: number;
   /**
    * Evidence in the current and the previous bucket: failures from devices that never passed a
    * second factor for their account, plus attempts on accounts that do not exist. Successful
@@ -26,23 +23,19 @@ export interface WaveReading {
   readonly baseline: number | undefined;
 }
 
-type WaveRules = Pick<WaveOptions, 'minFailures' | 'failureRatio' | 'surge'>;
-
 /** Evidence per bucket at or above which a bucket is a wave, given the learnt baseline. */
 export function surgeThreshold(baseline: number | undefined, options: Pick<WaveOptions, 'minFailures' | 'surge'>): number {
   return Math.max(options.minFailures, options.surge * (baseline ?? 0));
 }
 
 /**
- * A wave is either a surge of evidence over the learnt baseline (the previous, complete bucket
- * or the current one) or the classic rule: enough failures and a high enough share of all
- * attempts.
+ * A wave is a surge of evidence over the learnt baseline, in the previous (complete) bucket or
+ * the current one. There is deliberately no "share of all attempts" rule: an attacker dilutes a
+ * ratio by adding logins that work, and counting every attempt would cost returning users a
+ * store write each.
  */
-export function isWave(reading: WaveReading, options: WaveRules): boolean {
-  const threshold = surgeThreshold(reading.baseline, options);
-  if (Math.max(reading.evidence, reading.evidencePrevious) >= threshold) return true;
-  const { failures, attempts } = reading;
-  return failures >= options.minFailures && attempts > 0 && failures / attempts >= options.failureRatio;
+export function isWave(reading: WaveReading, options: Pick<WaveOptions, 'minFailures' | 'surge'>): boolean {
+  return Math.max(reading.evidence, reading.evidencePrevious) >= surgeThreshold(reading.baseline, options);
 }
 
 /** The learnt baseline as stored: evidence per bucket, and how many buckets it has seen. */
@@ -73,7 +66,7 @@ export function nextBaseline(
     return { perBucket: perBucket + (completed - perBucket) / (buckets + 1), buckets: buckets + 1 };
   }
   const smoothed = perBucket + (completed - perBucket) * 0.1;
-  const next = completed <= perBucket ? smoothed : Math.min(smoothed, perBucket * (1 + options.baselineRise) + 0.1);
+  const next = completed <= perBucket ? smoothed : Math.min(smoothed, perBucket * (1 + options.baselineRise) + 0.01);
   return { perBucket: next, buckets: buckets + 1 };
 }
 

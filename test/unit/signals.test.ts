@@ -9,7 +9,7 @@ import { passwordQualitySignal } from '../../src/signals/password-quality.js';
 import { recentChangeSignal } from '../../src/signals/recent-change.js';
 import type { SignalInput } from '../../src/signals/signal.js';
 import { type CounterValues, retryAfterMs, velocitySignal } from '../../src/signals/velocity.js';
-import { isWave, waveSignal } from '../../src/signals/wave.js';
+import { BASELINE_WARMUP_BUCKETS, isWave, nextBaseline, waveSignal } from '../../src/signals/wave.js';
 
 const config = resolveConfig({ secret: 'k'.repeat(40) });
 
@@ -87,11 +87,25 @@ describe('velocity signal', () => {
 });
 
 describe('wave signal', () => {
-  it('needs enough failures and a high enough failure ratio', () => {
-    const ratio = (failures: number, attempts: number) => ({ failures, attempts, evidence: 0, evidencePrevious: 0, baseline: undefined });
-    expect(isWave(ratio(100, 150), config.wave)).toBe(true);
-    expect(isWave(ratio(100, 10_000), config.wave)).toBe(false);
-    expect(isWave(ratio(3, 3), config.wave)).toBe(false);
+  const reading = (evidence: number, baseline?: number, evidencePrevious = 0) => ({ evidence, evidencePrevious, baseline });
+  it('needs enough evidence, and a surge over the learnt baseline', () => {
+    expect(isWave(reading(29), config.wave)).toBe(false);
+    expect(isWave(reading(30), config.wave)).toBe(true);
+    expect(isWave(reading(200, 100), config.wave)).toBe(false);
+    expect(isWave(reading(300, 100), config.wave)).toBe(true);
+    expect(isWave(reading(0, 100, 300), config.wave)).toBe(true); // the previous, complete bucket
+  });
+  it('learns a baseline that warms up as a mean, then rises slowly and never learns a surge', () => {
+    let b = nextBaseline(undefined, 40, config.wave);
+    expect(b).toEqual({ perBucket: 40, buckets: 1 });
+    b = nextBaseline(b, 60, config.wave);
+    expect(b.perBucket).toBe(50);
+    expect(nextBaseline(b, 500, config.wave)).toEqual(b); // a surge teaches nothing
+    let warm = { perBucket: 100, buckets: BASELINE_WARMUP_BUCKETS };
+    // An attacker ramping up just under the surge threshold, every minute for a day.
+    for (let minute = 0; minute < 1440; minute++) warm = nextBaseline(warm, warm.perBucket * 2.9, config.wave);
+    expect(warm.perBucket).toBeLessThan(100 * 5);
+    expect(nextBaseline({ perBucket: 100, buckets: 100 }, 0, config.wave).perBucket).toBe(90);
   });
   it('raises risk only for devices that are not known', () => {
     expect(waveSignal(input({ waveActive: true, deviceKnown: false }))).toHaveLength(1);
