@@ -5,6 +5,8 @@ import { resolveConfig, type ShieldOptions } from './config.js';
 import { errorMessage, ShieldCore } from './core.js';
 import { ShieldConfigError } from './errors.js';
 import type { ShieldEventMap } from './events.js';
+import { timeAppCallbacks } from './app-time.js';
+import { recordKeyId } from './key-id.js';
 import { leakedAddressesFromList, loadLeakedAddresses, type LeakedAddressSource } from './leaks/source.js';
 import { Locks, type WithdrawalLocks } from './locks.js';
 import { type CredentialChangeRouteOptions, credentialChangeGuard } from './middleware/credential-change.js';
@@ -40,7 +42,7 @@ export interface Shield {
   errorHandler(): ReturnType<typeof jsonErrorHandler>;
   on<E extends keyof ShieldEventMap>(event: E, listener: (...args: ShieldEventMap[E]) => void): Shield;
   off<E extends keyof ShieldEventMap>(event: E, listener: (...args: ShieldEventMap[E]) => void): Shield;
-  /** Resolves once asynchronous sources (a leak file given by path) are loaded. */
+  /** Resolves once asynchronous sources (a leak file given by path) are loaded and the key id is recorded. */
   readonly ready: Promise<void>;
   /** Stop timers and watchers; closes the store only if the shield created it. */
   close(): Promise<void>;
@@ -55,7 +57,7 @@ export function createShield(options: ShieldOptions = {}): Shield {
   if (options.onDecision) core.on('decision', options.onDecision);
 
   const locks = new Locks(core, config.locks);
-  const ready = attachLeaks(core, options.leakedAddresses, config.secret);
+  const ready = Promise.all([attachLeaks(core, options.leakedAddresses, config.secret), recordKeyId(store, config.secret, config.logger)]).then(() => undefined);
 
   const shield: Shield = {
     login: (routeOptions) => {
@@ -98,7 +100,7 @@ export function createShield(options: ShieldOptions = {}): Shield {
       if (ownStore) await store.close();
     },
   };
-  return shield;
+  return timeAppCallbacks(shield);
 }
 
 function attachLeaks(core: ShieldCore, leaks: ShieldOptions['leakedAddresses'], secret: string): Promise<void> {

@@ -13,7 +13,7 @@ import { ExchangeConfigError, optionsFromEnv, parsePort } from './options.js';
 
 /**
  * `npm run example`: the reference exchange server on PORT (default 3000), configured from
- * the environment as the integration contract in DESIGN.md describes.
+ * the environment as its README (examples/exchange-server/README.md) describes.
  */
 async function main(): Promise<void> {
   const env = process.env;
