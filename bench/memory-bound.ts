@@ -23,7 +23,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { resolveConfig } from '../src/config.js';
-import { counterSpecs, velocityRefs } from '../src/signals/velocity.js';
+import { storeKeys } from '../src/keys.js';
+import { counterSpecs, refList, type VelocityIds, type VelocityRefs, velocityRefs, waveBucket } from '../src/signals/velocity.js';
 import { RateLimiterCompactMemory } from '../src/stores/compact-limiter.js';
 import { CounterTable } from '../src/stores/counter-table.js';
 import { MemoryStore } from '../src/stores/memory.js';
@@ -58,7 +59,7 @@ function id(kind: number, n: number): string {
   for (let w = 0; w < 8; w++) digest.writeUInt32LE(mix(n * 8 + w + kind * 0x1000193), w * 4);
   return digest.toString('base64url').slice(0, 22);
 }
-const KIND = { acct: 1, ip: 2, net: 3, chal: 4, victim: 5 } as const;
+const KIND = { acct: 1, ip: 2, net: 3, chal: 4, victim: 5, site: 6 } as const;
 
 /** The store on main before the bound: a RateLimiterMemory (record + timer per key) per family. */
 class UnboundedStore implements BenchStore {
@@ -100,7 +101,7 @@ const makeStore = (kind: StoreKind, maxCounters?: number): BenchStore =>
 // ---- workload: what one failed login from a source does to the store ----
 
 interface Source {
-  readonly refs: CounterRef[];
+  readonly ids: VelocityIds;
   readonly keys: string[];
   readonly challenge: string;
 }
@@ -112,26 +113,29 @@ const V6_SUBNET = -1;
 
 /**
  * Source i: even = a random IPv4 address (its own /24 most of the time), odd = a host of one
- * IPv6 /64 with rotating host bits (all in one subnet).
+ * IPv6 /64 (and /48) with rotating host bits.
  */
-function source(i: number): Source {
-  const subnet = i % 2 === 0 ? mix(i) >>> 8 : V6_SUBNET;
-  const account = accountOf(i);
+function source(i: number, account = accountOf(i)): Source {
+  const v4 = i % 2 === 0;
+  const ids = { ip: id(KIND.ip, i), subnet: id(KIND.net, v4 ? mix(i) >>> 8 : V6_SUBNET), account, ...(v4 ? {} : { site: id(KIND.site, 0) }) };
   return {
-    refs: velocityRefs(specs, { ip: id(KIND.ip, i), subnet: id(KIND.net, subnet), account }),
-    keys: [`pwq:{${account}}`, 'wave', `chg:{${account}}`],
-    challenge: `chal:{${id(KIND.chal, i)}}`,
+    ids,
+    keys: [storeKeys.passwordFlags(account), storeKeys.waveFlag(), storeKeys.recentChange(account), storeKeys.waveBaseline()],
+    challenge: storeKeys.challenge(id(KIND.chal, i)),
   };
 }
+
+const refsOf = (s: Source): VelocityRefs => velocityRefs(specs, s.ids, waveBucket(Date.now(), config));
 
 const CHALLENGE = JSON.stringify({ account: 'x'.repeat(22), userId: null, device: null, purpose: 'login', expiresAt: 1_770_000_000_000 });
 
 /** One failed login, as `core.assess` + `core.record` + a step-up challenge do it. */
 async function failedLogin(store: BenchStore, s: Source, challenge = true): Promise<CounterValue[]> {
-  const { counters } = await store.read({ counters: s.refs, keys: s.keys });
-  const [ip, subnet, ipAccount, accountsPerIp, account, attempts, failures] = s.refs as [CounterRef, CounterRef, CounterRef, CounterRef, CounterRef, CounterRef, CounterRef];
-  const inc: CounterIncrement[] = [attempts, ip, subnet, failures, ipAccount, account].map((ref) => ({ ...ref, points: 1 }));
-  if ((counters[2]?.consumed ?? 0) === 0) inc.push({ ...accountsPerIp, points: 1 });
+  const refs = refsOf(s);
+  const { names, list } = refList(refs);
+  const { counters } = await store.read({ counters: list, keys: s.keys });
+  const inc: CounterIncrement[] = [refs.ip, refs.subnet, refs.site, refs.evidence, refs.ipAccount, refs.account].flatMap((ref) => (ref ? [{ ...ref, points: 1 }] : []));
+  if ((counters[names.indexOf('ipAccount')]?.consumed ?? 0) === 0) inc.push({ ...refs.accountsPerIp, points: 1 });
   await store.add(inc);
   if (challenge) await store.set(s.challenge, CHALLENGE, config.challenge.ttlSec * 1000);
   return counters;
@@ -182,7 +186,7 @@ async function flood(kind: StoreKind, n: number): Promise<object> {
   const cpu = process.cpuUsage();
   const base = gcHeap();
   // One source fails against many accounts until it is well past its limits...
-  const persistent = Array.from({ length: 25 }, (_, a) => ({ ...source(-2), ...velocityRefsFor(-2, a) }));
+  const persistent = Array.from({ length: 25 }, (_, a) => source(-2, id(KIND.victim, a)));
   for (const s of persistent) await failedLogin(store, s);
   // ...then a million fresh sources each fail once.
   let peak = heapMb();
@@ -192,13 +196,13 @@ async function flood(kind: StoreKind, n: number): Promise<object> {
   }
   peak = Math.max(peak, heapMb());
   const live = gcHeap();
-  const [probe] = persistent;
-  const { counters } = await store.read({ counters: probe?.refs ?? [], keys: [] });
-  const v6 = await store.read({ counters: source(1).refs, keys: [] });
+  const consumed = async (ref: CounterRef | undefined) => (ref ? (await store.read({ counters: [ref], keys: [] })).counters[0]?.consumed : undefined);
+  const probe = refsOf(persistent[0] as Source);
+  const v6 = refsOf(source(1));
   // How much of the flood itself is still remembered, early and late sources.
   const remembered = async (from: number) => {
     let kept = 0;
-    for (let i = from; i < from + 2000; i += 2) kept += (await store.read({ counters: [source(i).refs[0] as CounterRef], keys: [] })).counters[0]?.consumed ? 1 : 0;
+    for (let i = from; i < from + 2000; i += 2) kept += (await consumed(refsOf(source(i)).ip)) ? 1 : 0;
     return kept / 1000;
   };
   return {
@@ -213,21 +217,15 @@ async function flood(kind: StoreKind, n: number): Promise<object> {
     counters: store instanceof MemoryStore ? store.counterCount : undefined,
     keys: store instanceof MemoryStore ? store.size : undefined,
     evictions: store instanceof MemoryStore ? store.evictions : undefined,
-    persistentIp: counters[0]?.consumed,
-    persistentAccountsPerIp: counters[3]?.consumed,
-    v6Subnet: v6.counters[1]?.consumed,
-    globalFailures: v6.counters[6]?.consumed,
-    limits: { ip: specs.ip.points, accountsPerIp: specs.accountsPerIp.points, subnet: specs.subnet.points },
+    persistentIp: await consumed(probe.ip),
+    persistentAccountsPerIp: await consumed(probe.accountsPerIp),
+    v6Subnet: await consumed(v6.subnet),
+    v6Site: await consumed(v6.site),
+    waveEvidenceThisBucket: await consumed(v6.evidence),
+    limits: { ip: specs.ip.points, accountsPerIp: specs.accountsPerIp.points, subnet: specs.subnet.points, site: specs.site.points },
     rememberedFirst: await remembered(0),
     rememberedLast: await remembered(Math.max(0, n - 2000)),
   };
-}
-
-/** The persistent source's refs against its a-th account. */
-function velocityRefsFor(i: number, a: number): Pick<Source, 'refs'> {
-  const s = source(i);
-  const ids = { ip: (s.refs[0] as CounterRef).key, subnet: (s.refs[1] as CounterRef).key, account: id(KIND.victim, a) };
-  return { refs: velocityRefs(specs, ids) };
 }
 
 async function speed(rounds: number): Promise<object> {

@@ -1,6 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { createShield, jsonErrorHandler, type Shield, type ShieldRequest, shieldMetrics } from '../../src/index.js';
 import { accountHandlers } from './account.js';
+import { type AdminCredentials, adminAuth, adminCredentials } from './admin.js';
 import { ApiKeys } from './api-keys.js';
 import { requireSession } from './auth.js';
 import { type Baseline, expressRateLimit, noProtection, rlfRecipe } from './baselines.js';
@@ -9,7 +11,7 @@ import { type RouteGuards, shieldGuards, unguarded } from './guards.js';
 import type { ExchangeOptions, Protection } from './options.js';
 import { Outbox, outboxRoute } from './outbox.js';
 import { SessionStore } from './sessions.js';
-import { verifyTotp } from './totp.js';
+import { verifyUserTotp } from './totp.js';
 import { loadSeedUsers, UserStore } from './users.js';
 import { Wallet, withdrawalHandler } from './wallet.js';
 
@@ -24,6 +26,8 @@ export interface ExchangeApp {
   readonly apiKeys: ApiKeys;
   /** The codes the example "emailed" (step-up for accounts without TOTP, new-address checks). */
   readonly outbox: Outbox;
+  /** Who may open the operator console at /admin; none for the baselines, or in production without ADMIN_TOKEN. */
+  readonly admin: AdminCredentials | undefined;
   /** Stop the shield's and the baselines' timers; the caller closes its own HTTP server. */
   close(): Promise<void>;
 }
@@ -38,6 +42,8 @@ export const BODY_LIMIT = '16kb';
  */
 export async function createExchangeApp(options: ExchangeOptions = {}): Promise<ExchangeApp> {
   const protection = options.protection ?? 'shield';
+  // Checked before anything starts; production without ADMIN_TOKEN gets no console.
+  const admin = protection === 'shield' ? adminCredentials(options.adminToken) : undefined;
   const app = express();
   app.disable('x-powered-by');
   // Before the shield exists: it checks this setting when created.
@@ -64,6 +70,11 @@ export async function createExchangeApp(options: ExchangeOptions = {}): Promise<
       secret: options.secret,
       leakedAddresses: options.leakedAddresses,
       app,
+      // Accounts without an authenticator step up with a code the shield mints and we "email".
+      sendCode: (userId, code, { purpose, expiresInSec }) => {
+        const user = users.get(userId);
+        if (user) outbox.send(user.email, `Your ${purpose === 'login' ? 'sign-in' : purpose} code (valid ${Math.round(expiresInSec / 60)} min)`, code);
+      },
     });
     try {
       await shield.ready;
@@ -75,17 +86,22 @@ export async function createExchangeApp(options: ExchangeOptions = {}): Promise<
       shield.login({
         authenticate: async (email, password) => {
           const user = await users.authenticate(email, password);
-          return user ? { userId: user.id } : null;
+          if (user) return { userId: user.id };
+          // Told to the shield only (wave detection); the client's answer is the same.
+          return users.findByEmail(email) ? null : { unknownAccount: true };
+        },
+        // Lets an owner who mistyped learn so after the second factor, and names the factor.
+        lookupAccount: (email) => {
+          const user = users.findByEmail(email);
+          return user && { userId: user.id, factor: user.totpSecret ? 'totp' : 'email' };
         },
       }),
       issueToken,
     ];
     verify = [
       shield.stepUp({
-        verifySecondFactor: async (userId, code) => {
-          const user = users.get(userId);
-          return user !== undefined && (await verifyTotp(user.totpSecret, code));
-        },
+        // Called for every code, with the shield's decoy id for challenges nobody can pass.
+        verifySecondFactor: (userId, code) => verifyUserTotp(users.get(userId)?.totpSecret, code),
       }),
       issueToken,
     ];
@@ -117,6 +133,10 @@ export async function createExchangeApp(options: ExchangeOptions = {}): Promise<
   app.post('/wallet/withdrawals', auth, guards.withdrawals, withdrawalHandler(wallet));
   app.get('/account/security', auth, account.security);
 
+  // The operator console behind HTTP Basic, and the sign-in and account pages at /.
+  if (shield && admin) app.use('/admin', adminAuth(admin), shield.console({ actor: () => admin.user }));
+  app.use(express.static(fileURLToPath(new URL('./public', import.meta.url))));
+
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: 'not_found' });
   });
@@ -131,6 +151,7 @@ export async function createExchangeApp(options: ExchangeOptions = {}): Promise<
     wallet,
     apiKeys,
     outbox,
+    admin,
     close: async () => {
       baseline?.close();
       await shield?.close();

@@ -40,16 +40,16 @@ export interface MemoryStoreOptions {
 const NO_COUNTER: CounterValue = { consumed: 0, msBeforeNext: 0 };
 
 /**
- * Families that count many sources together — a subnet, an account, the global wave, an
- * account's second-factor codes. They are what still blocks a distributed attack, so under
- * pressure they outlive per-source counters: they weigh as much as a per-IP counter at its
- * limit once they reach a quarter of theirs.
+ * Families that count many sources together — a subnet, an IPv6 /48, an account, the global
+ * wave evidence, an account's second-factor codes. They are what still blocks a distributed
+ * attack, so under pressure they outlive per-source counters: they weigh as much as a per-IP
+ * counter at its limit once they reach a quarter of theirs.
  */
 const AGGREGATE_FAMILIES: ReadonlySet<string> = new Set([
   family.subnet,
+  family.site,
   family.account,
-  family.attempts,
-  family.failures,
+  family.evidence,
   family.secondFactor,
 ]);
 const AGGREGATE_WEIGHT = 4;

@@ -1,12 +1,13 @@
 import { createHook } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
-import { counterSpecs, velocityRefs } from '../../src/signals/velocity.js';
+import { counterSpecs, refList, velocityRefs } from '../../src/signals/velocity.js';
 import { StoreConfigError } from '../../src/stores/errors.js';
 import { MemoryStore, type MemoryStoreOptions } from '../../src/stores/memory.js';
-import type { CounterIncrement, CounterRef, CounterSpec } from '../../src/stores/store.js';
+import type { CounterIncrement, CounterSpec } from '../../src/stores/store.js';
 
 const specs = counterSpecs(resolveConfig({ secret: 'memory-bound-test-secret-0123456789abcdef' }));
+const BUCKET = 1;
 const open: MemoryStore[] = [];
 const store = (options: MemoryStoreOptions) => {
   const s = new MemoryStore(options);
@@ -19,11 +20,11 @@ afterEach(async () => {
 
 /** One failed login from `ip` against `account`, as the shield records it (read, then add). */
 async function failedLogin(s: MemoryStore, ip: string, account: string): Promise<void> {
-  const refs = velocityRefs(specs, { ip, subnet: `net-of-${ip}`, account });
-  const { counters } = await s.read({ counters: refs, keys: [] });
-  const [ipRef, subnet, ipAccount, accountsPerIp, accountRef, attempts, failures] = refs as CounterRef[];
-  const inc = [attempts, ipRef, subnet, failures, ipAccount, accountRef].map((ref) => ({ ...(ref as CounterRef), points: 1 }));
-  if ((counters[2]?.consumed ?? 0) === 0) inc.push({ ...(accountsPerIp as CounterRef), points: 1 });
+  const refs = velocityRefs(specs, { ip, subnet: `net-of-${ip}`, account }, BUCKET);
+  const { counters } = await s.read({ counters: refList(refs).list, keys: [] });
+  const ipAccountBefore = counters[refList(refs).names.indexOf('ipAccount')]?.consumed ?? 0;
+  const inc = [refs.ip, refs.subnet, refs.evidence, refs.ipAccount, refs.account].map((ref) => ({ ...ref, points: 1 }));
+  if (ipAccountBefore === 0) inc.push({ ...refs.accountsPerIp, points: 1 });
   await s.add(inc);
 }
 
@@ -42,8 +43,8 @@ describe('MemoryStore under a distributed attack', () => {
     expect(ip?.consumed).toBeGreaterThanOrEqual(specs.ip.points);
     expect(ip?.msBeforeNext).toBeGreaterThan(0);
     expect((await read(s, specs.accountsPerIp, 'attacker'))?.consumed).toBeGreaterThanOrEqual(specs.accountsPerIp.points);
-    // The global wave counter is an aggregate too: it kept counting through the flood.
-    expect((await read(s, specs.failures, 'all'))?.consumed).toBe(100_025);
+    // The global wave evidence is an aggregate too: it kept counting through the flood.
+    expect((await read(s, specs.evidence, `all:${BUCKET}`))?.consumed).toBe(100_025);
   }, 180_000); // ~5 s on an idle machine; a loaded CI runner is many times slower.
 
   it('an attacker at its limit is still counted when it comes back after the flood', async () => {
