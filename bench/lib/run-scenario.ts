@@ -293,9 +293,10 @@ export async function runPlan(target: Target, plan: Plan, options: RunOptions): 
 
   /** A returning user of a busy exchange logging in from the known device, in step with the attack. */
   const background = async (atAttempt: number) => {
-    const user = plan.enrolled[nextBackground++ % plan.enrolled.length] as BenchUser;
-    const ip = plan.homes.get(user) as string;
-    const r = await login(user, { ip, cookie: devices.get(user) }, user.password);
+    const login = plan.background[nextBackground++];
+    if (!login) return;
+    const { user, ip } = login;
+    const r = await personLogin(target, user, { ip, cookie: devices.get(user) }, user.password, legitLatencies, emailCodes);
     count(legit.background, r);
     if (r.blocked) legit.blocked++;
     if (r.blocked || !r.token || r.challenged) note('background', user, ip, atAttempt, r);

@@ -55,6 +55,8 @@ export interface Plan {
   readonly flows: readonly LegitFlow[];
   /** Known-device logins of enrolled users sent with every attacker attempt (a busy exchange). */
   readonly backgroundPerAttempt: number;
+  /** Those logins in order: who, from which (mobile, ever-changing) address. */
+  readonly background: readonly { readonly user: BenchUser; readonly ip: string }[];
   /** The address the attacker shares with some real users, if any. */
   readonly sharedAddress?: string;
 }
@@ -295,7 +297,7 @@ const DESCRIPTIONS: Record<ScenarioName, { title: string; description: (s: PlanS
       const p = pacing();
       return (
         `combos, at most ${p.perAccount} per account; ${p.perIp} attempts per client address (each for another account), ${p.ipsPerSubnet} addresses per /24 — under half of the shield's default per-source and per-account limits, where velocity starts adding points; ` +
-        `${p.backgroundPerAttempt} known-device logins of real users with every attempt, so the attack is ${(p.attackShare * 100).toFixed(0)} % of logins, under the wave's ${(defaults.wave.failureRatio * 100).toFixed(0)} % failure ratio; ${s.concurrency.paced} in flight`
+        `${p.backgroundPerAttempt} known-device logins of real users (each from another mobile address) with every attempt, so the attack is ${(p.attackShare * 100).toFixed(0)} % of logins, under the wave's ${(defaults.wave.failureRatio * 100).toFixed(0)} % failure ratio; ${s.concurrency.paced} in flight`
       );
     },
   },
@@ -315,18 +317,30 @@ const BUILDERS: Record<ScenarioName, (rng: Rng, population: Population, sizes: P
   'shared-address': sharedAddress,
 };
 
+/**
+ * The busy exchange's own traffic: returning users on their known device, each login from
+ * another mobile address (a phone changes address often), so no per-IP limit sees them pile up.
+ */
+function backgroundLogins(rng: Rng, enrolled: readonly BenchUser[], count: number) {
+  const ips = ipv4Pool(rng, count, ROAMING_OCTETS);
+  return ips.map((ip, i) => ({ user: enrolled[i % enrolled.length] as BenchUser, ip }));
+}
+
 export function buildPlan(name: ScenarioName, rng: Rng, population: Population, sizes: PlanSizes): Plan {
   const attempts = BUILDERS[name](rng, population, sizes);
   const shared = name === 'shared-address' ? SHARED_ADDRESS : undefined;
   const { title, description } = DESCRIPTIONS[name];
+  const legit = legitimate(rng, population, sizes, attempts.length, shared);
+  const backgroundPerAttempt = name === 'paced' ? pacing().backgroundPerAttempt : 0;
   return {
     name,
     title,
     description: description(sizes),
     attempts,
     concurrency: sizes.concurrency[name],
-    backgroundPerAttempt: name === 'paced' ? pacing().backgroundPerAttempt : 0,
+    backgroundPerAttempt,
+    background: backgroundLogins(rng, legit.enrolled, attempts.length * backgroundPerAttempt),
     ...(shared ? { sharedAddress: shared } : {}),
-    ...legitimate(rng, population, sizes, attempts.length, shared),
+    ...legit,
   };
 }
