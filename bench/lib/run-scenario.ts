@@ -232,7 +232,7 @@ export async function runPlan(target: Target, plan: Plan, options: RunOptions): 
       flow,
       targeted: user.targeted,
       reuse: user.reuse,
-      factor: user.factor,
+      factor: emailCodes ? user.factor : 'totp',
       behindAttacker: ip === plan.sharedAddress,
       attackerAttemptsOnAccount: attackOnAccount.get(user.email) ?? 0,
       atAttempt,

@@ -184,7 +184,10 @@ const free = (rule: { limit: number }) => Math.max(1, Math.ceil(rule.limit / 2) 
 
 /** The parts of a shield configuration the paced attacker reads (the shield's defaults unless told otherwise). */
 export interface PacedAgainst {
-  readonly velocity: Readonly<Record<'ip' | 'subnet' | 'ipAccount' | 'accountsPerIp' | 'account', { readonly limit: number }>>;
+  readonly velocity: Readonly<Record<'ip' | 'subnet' | 'ipAccount' | 'accountsPerIp' | 'account', { readonly limit: number }>> & {
+    /** Attempts with a common or breached password per IP, where the shield counts them. */
+    readonly listedPasswords?: { readonly limit: number };
+  };
   readonly wave: { readonly failureRatio: number };
 }
 
@@ -203,15 +206,18 @@ export interface Pacing {
 
 /**
  * The paced attacker's plan, from the shield's documented defaults (so it follows them when
- * they change): under half of every per-source limit (ip, subnet, ip+account, accounts per ip)
- * and of the per-account one, and under the wave's failure ratio (two thirds of it) by hiding
- * in a busy exchange's traffic. It presents many addresses rather than waiting out windows.
+ * they change): under half of every per-source limit (ip, subnet, ip+account, accounts per ip,
+ * listed passwords per ip where the shield has it; IPv4 only, so no per-/48 tier applies) and of
+ * the per-account one, and under the wave's failure ratio (two thirds of it) by hiding in a busy
+ * exchange's traffic. It presents many addresses rather than waiting out windows.
  */
 export function pacing(config: PacedAgainst = defaults): Pacing {
   const v = config.velocity;
-  const perIp = Math.min(free(v.ip), free(v.accountsPerIp));
+  const perIp = Math.min(free(v.ip), free(v.accountsPerIp), v.listedPasswords ? free(v.listedPasswords) : Infinity);
   const wantedShare = (config.wave.failureRatio * 2) / 3;
-  const backgroundPerAttempt = Math.ceil((1 - wantedShare) / wantedShare);
+  let backgroundPerAttempt = 1;
+  // Counted up rather than computed, so 0.3 × 2/3 in floating point does not round 4 up to 5.
+  while (1 / (1 + backgroundPerAttempt) > wantedShare + 1e-9) backgroundPerAttempt++;
   return {
     perIp,
     ipsPerSubnet: Math.max(1, Math.floor(free(v.subnet) / perIp)),
