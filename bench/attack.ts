@@ -151,7 +151,16 @@ async function main(): Promise<number> {
   const coverages = coverageList(mode);
   const { rows, plans, lists, emailFactor } = await runScenarios(mode, scenarios, protections, coverages);
   let throughput: ThroughputResult | null = null;
-  if (!flag('no-throughput')) throughput = await runThroughput(mode, (line) => log(line));
+  // A failing throughput part must not lose the scenario results: they are written, then the run fails.
+  let throughputError: unknown;
+  if (!flag('no-throughput')) {
+    try {
+      throughput = await runThroughput(mode, (line) => log(line));
+    } catch (error) {
+      throughputError = error;
+      log(`throughput part failed (the scenario results are still written): ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 
   const results: BenchResults = {
     generatedAt: new Date().toISOString(),
@@ -173,6 +182,7 @@ async function main(): Promise<number> {
   log(`wrote ${join(out, 'results.json')}, ${join(out, 'REPORT.md')}, ${join(out, 'chart.svg')} · ${results.wallSeconds.toFixed(1)} s wall time`);
   const missed = results.goals.filter((g) => !g.met).length;
   if (missed > 0) log(`the shield missed ${missed} goal(s): see ${join(out, 'REPORT.md')}`);
+  if (throughputError !== undefined) throw throughputError;
   return flag('strict') && missed > 0 ? 1 : 0;
 }
 
