@@ -94,13 +94,13 @@ export const QUICK: Mode = {
   },
   sizes: {
     // paced: 40, so its failures pass the wave's minimum (30) and only its ratio keeps it quiet.
-    attempts: { stuffing: 32, 'low-and-slow': 32, spraying: 32, 'residential-proxy': 32, paced: 40, 'shared-address': 32 },
+    attempts: { stuffing: 24, 'low-and-slow': 24, spraying: 24, 'residential-proxy': 24, paced: 40, 'shared-address': 24 },
     concurrency: { stuffing: 8, 'low-and-slow': 4, spraying: 8, 'residential-proxy': 8, paced: 4, 'shared-address': 8 },
     passwordsPerAddress: STUFFING_MIX,
     proxyIps: 300,
     accountsPerSprayIp: 8,
     hotPrefixes: 2,
-    legitUsers: 8,
+    legitUsers: 6,
     legitTargetedShare: 0.7,
     sharedUserShare: 0.25,
   },
