@@ -233,7 +233,7 @@ function cells(r: ScenarioRow): string[] {
     pctText(r.legitChallengedPct),
     `${r.legit.blocked}`,
     `${r.legitLockedOut}`,
-    pctText(r.newDeviceSteppedUpPct),
+    r.legit.newDeviceLogins === 0 ? '– (none)' : `${pctText(r.newDeviceSteppedUpPct)} of ${r.legit.newDeviceLogins}`,
     ms(r.p50ms),
     ms(r.p99ms),
     `${r.attack.blocked}`,
