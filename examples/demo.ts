@@ -3,21 +3,23 @@
  * with legitimate users logging in at the same time. Every number printed is counted from the
  * HTTP answers the simulated clients received.
  *
- * PROTECTION=none|express-rate-limit|rlf-recipe runs the same wave against a baseline.
+ * The shield is handed 30 % of the attacker's addresses (plus other dumps), never the attacker's
+ * own list: LEAK_COVERAGE=0..100 changes the share. PROTECTION=none|express-rate-limit|rlf-recipe
+ * runs the same wave against a baseline.
  * Exit code: 0 when the attacker took over no account without passing 2FA, else 1.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Answer, Client, outcomeOf, signature } from './demo/client.js';
-import { botnet, buildPopulation, homeAddresses, COMMON_PASSWORDS, type DemoUser, pick, prng, shuffle } from './demo/population.js';
+import { botnet, buildPopulation, COMMON_PASSWORDS, type DemoUser, homeAddresses, leakCoverage, pick, prng, shieldLeakList, shuffle } from './demo/population.js';
 import { printSummary, type Tally } from './demo/report.js';
 import { keepServing, serveRequested } from './demo/serve.js';
 import { createExchangeApp } from './exchange-server/app.js';
 import { parsePort, parseProtection } from './exchange-server/options.js';
 import { totpCode } from './exchange-server/totp.js';
 
-const SPEC = { leakedTotal: 2_000, realLeaked: 200, realNotLeaked: 200, reusers: 20 };
+const SPEC = { leakedTotal: 2_000, realLeaked: 200, realNotLeaked: 200, commonReusers: 10, uniqueReusers: 10, otherLeaked: 50 };
 /** Passwords the attacker pairs with each leaked address. */
 const TRIES_PER_ADDRESS = 2;
 const BOTNET_SIZE = 500;
@@ -36,12 +38,15 @@ async function main(): Promise<number> {
   const protection = parseProtection(process.env.PROTECTION);
   const random = prng(20_240_601);
   const population = buildPopulation(random, SPEC);
+  // The shield is never handed the attacker's whole list: leak lists are incomplete (LEAK_COVERAGE, default 30 %).
+  const coverage = leakCoverage(process.env.LEAK_COVERAGE);
+  const shieldList = shieldLeakList(population, coverage);
 
   const exchange = await createExchangeApp({
     protection,
     secret: randomBytes(32).toString('base64url'),
     users: population.users,
-    leakedAddresses: population.leakedAddresses,
+    leakedAddresses: shieldList,
     // The demo presents many client addresses through X-Forwarded-For from loopback.
     trustProxy: 'loopback',
     scryptCost: DEMO_SCRYPT_COST,
@@ -56,8 +61,10 @@ async function main(): Promise<number> {
     users: population.users.length,
     leakedTotal: population.leakedAddresses.length,
     realLeaked: SPEC.realLeaked,
-    reusers: SPEC.reusers,
-    attack: { attempts: 0, blocked: 0, challenged: 0, rejected: 0, other: 0, correctPairs: 0, takeovers: 0, validityLeaks: 0 },
+    reusers: { common: SPEC.commonReusers, unique: SPEC.uniqueReusers },
+    coverage,
+    shieldListSize: shieldList.length,
+    attack: { attempts: 0, blocked: 0, challenged: 0, rejected: 0, other: 0, correctPairs: 0, takeovers: 0, takeoversUnique: 0, validityLeaks: 0 },
     legit: {
       logins: 0,
       succeeded: 0,
@@ -70,6 +77,7 @@ async function main(): Promise<number> {
       failed: 0,
     },
     enrolment: { users: 0, challenged: 0 },
+    afterWave: { logins: 0, challenged: 0, blocked: 0, lockedOut: 0 },
     seconds: 0,
   };
 
@@ -118,6 +126,7 @@ async function main(): Promise<number> {
       }),
     );
     await Promise.all([attack, people]);
+    tally.afterWave = await afterWave(baseUrl, legit, homes, devices);
   } finally {
     progress.stop();
     tally.seconds = (Date.now() - started) / 1000;
@@ -129,7 +138,7 @@ async function main(): Promise<number> {
   }
   printSummary(tally);
   if (serve) {
-    await keepServing(server, exchange, baseUrl, legit.find((u) => !u.reusesCommonPassword) ?? legit[0]!);
+    await keepServing(server, exchange, baseUrl, legit.find((u) => u.reuse === 'none') ?? legit[0]!);
     await exchange.close();
   }
   return tally.attack.takeovers === 0 ? 0 : 1;
@@ -146,7 +155,7 @@ async function runAttack(baseUrl: string, leaked: readonly string[], users: read
     const user = byEmail.get(email);
     const tries = new Set<string>();
     // Real reuse is what makes stuffing pay: the reused password is on the attacker's list.
-    if (user?.reusesCommonPassword) tries.add(user.password);
+    if (user && user.reuse !== 'none') tries.add(user.password);
     while (tries.size < TRIES_PER_ADDRESS) tries.add(pick(random, COMMON_PASSWORDS));
     for (const password of tries) attempts.push({ email, password });
   }
@@ -176,6 +185,7 @@ async function runAttack(baseUrl: string, leaked: readonly string[], users: read
           case 'token':
             // The attacker holds a session: it never knew a TOTP secret, so 2FA was not passed.
             tally.attack.takeovers++;
+            if (byEmail.get(attempt.email)?.reuse === 'unique') tally.attack.takeoversUnique++;
             break;
           case 'too_many_attempts':
             tally.attack.blocked++;
@@ -232,6 +242,19 @@ async function userLogin(client: Client, user: DemoUser, firstPassword: string):
       return result;
     }
   }
+  return result;
+}
+
+/** After the wave, every legitimate user logs in once more from their known device: who cannot is locked out. */
+async function afterWave(baseUrl: string, legit: readonly DemoUser[], homes: ReadonlyMap<DemoUser, string>, devices: ReadonlyMap<DemoUser, string | undefined>) {
+  const result = { logins: 0, challenged: 0, blocked: 0, lockedOut: 0 };
+  await inBatches(legit, 16, async (user) => {
+    const r = await userLogin(new Client(baseUrl, homes.get(user)!, devices.get(user)), user, user.password);
+    result.logins++;
+    if (r.challenged) result.challenged++;
+    if (r.blocked) result.blocked++;
+    if (!r.token) result.lockedOut++;
+  });
   return result;
 }
 

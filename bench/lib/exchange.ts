@@ -2,32 +2,63 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Population } from './population.js';
+import { parseSeedUsers } from '../../examples/exchange-server/users.js';
+import { type Population, shieldLeakList } from './population.js';
+import type { CodeReader } from './run-scenario.js';
 import { type ServerProcess, startServer } from './processes.js';
 
-/** The example exchange's login protections, as PROTECTION selects them. */
-export const PROTECTIONS = ['none', 'express-rate-limit', 'rlf-recipe', 'shield'] as const;
+/**
+ * The protections the bench compares: the example's PROTECTION values, and the shield once more
+ * in its opt-in adaptive posture (SHIELD_POSTURE=adaptive), as its own rows.
+ */
+export const PROTECTIONS = ['none', 'express-rate-limit', 'rlf-recipe', 'shield', 'shield-adaptive'] as const;
 export type Protection = (typeof PROTECTIONS)[number];
+
+/** Only the shield reads LEAKED_ADDRESSES: the baselines' results do not depend on leak coverage. */
+export const readsLeakList = (p: Protection) => p === 'shield' || p === 'shield-adaptive';
 
 const MAIN = 'examples/exchange-server/main.ts';
 const READY = /\[exchange\] listening on :(\d+)/;
 
-/** EXAMPLE_USERS and LEAKED_ADDRESSES of a run, written once to a private temporary directory. */
+/** EXAMPLE_USERS and the LEAKED_ADDRESSES of every coverage of a run, written once to a private temporary directory. */
 export interface Seed {
   readonly usersFile: string;
-  readonly leakFile: string;
+  /** The list handed to the shield, per leak coverage. */
+  readonly leakFiles: ReadonlyMap<number, string>;
   readonly users: number;
+  /** Users with `factor: 'email'` were seeded without a TOTP secret (the example sends them codes). */
+  readonly emailFactor: boolean;
   remove(): Promise<void>;
 }
 
-export async function writeSeed(population: Population): Promise<Seed> {
+/**
+ * Whether the example accepts EXAMPLE_USERS entries without `totpSecret` (accounts that step
+ * up with an emailed code). When it does not, those users are seeded with TOTP like the rest.
+ */
+export function exampleTakesEmailOnlyUsers(): boolean {
+  try {
+    parseSeedUsers([{ email: 'probe@bench.example', password: 'probe-password-1' }]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function writeSeed(population: Population, coverages: readonly number[]): Promise<Seed> {
   const dir = await mkdtemp(join(tmpdir(), 'account-shield-bench-'));
   const usersFile = join(dir, 'users.json');
-  const leakFile = join(dir, 'leaked.txt');
-  const users = population.users.map(({ email, password, totpSecret }) => ({ email, password, totpSecret }));
+  const emailFactor = exampleTakesEmailOnlyUsers();
+  const users = population.users.map(({ email, password, totpSecret, factor }) =>
+    emailFactor && factor === 'email' ? { email, password } : { email, password, totpSecret },
+  );
   await writeFile(usersFile, JSON.stringify(users), { mode: 0o600 });
-  await writeFile(leakFile, `${population.leakList.join('\n')}\n`, { mode: 0o600 });
-  return { usersFile, leakFile, users: users.length, remove: () => rm(dir, { recursive: true, force: true }) };
+  const leakFiles = new Map<number, string>();
+  for (const coverage of new Set([0, ...coverages])) {
+    const file = join(dir, `leaked-${Math.round(coverage * 100)}.txt`);
+    await writeFile(file, `${shieldLeakList(population, coverage).join('\n')}\n`, { mode: 0o600 });
+    leakFiles.set(coverage, file);
+  }
+  return { usersFile, leakFiles, users: users.length, emailFactor, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 export interface ExchangeProcess extends ServerProcess {
@@ -38,28 +69,57 @@ export interface ExchangeProcess extends ServerProcess {
 
 /**
  * A fresh example server (its own process, embedded store, nothing carried over from another
- * run). The shield logs one line per decision so a missed goal can be explained by signal.
+ * run), handed the leak list of `coverage`. The shield logs one line per decision so a missed
+ * goal can be explained by signal.
  */
-export async function startExchange(protection: Protection, seed: Seed, extraEnv: Record<string, string> = {}): Promise<ExchangeProcess> {
+export async function startExchange(protection: Protection, seed: Seed, coverage = 0, extraEnv: Record<string, string> = {}): Promise<ExchangeProcess> {
   const started = performance.now();
+  const shield = readsLeakList(protection);
+  const leakFile = seed.leakFiles.get(coverage);
+  if (!leakFile) throw new Error(`no leak list written for coverage ${coverage}`);
   const server = await startServer({
     args: ['--import', 'tsx', MAIN],
     env: {
       PORT: '0',
-      PROTECTION: protection,
+      PROTECTION: shield ? 'shield' : protection,
+      SHIELD_POSTURE: protection === 'shield-adaptive' ? 'adaptive' : '',
       TRUST_PROXY: 'loopback',
       SHIELD_SECRET: randomBytes(32).toString('base64url'),
       EXAMPLE_USERS: seed.usersFile,
-      LEAKED_ADDRESSES: seed.leakFile,
+      LEAKED_ADDRESSES: leakFile,
       REDIS_URL: '',
-      LOG_DECISIONS: protection === 'shield' ? '1' : '0',
+      LOG_DECISIONS: shield ? '1' : '0',
       ...extraEnv,
     },
     ready: READY,
     timeoutMs: 180_000,
-    keepStdout: protection === 'shield',
+    keepStdout: shield,
   });
   return { ...server, protection, startMs: performance.now() - started };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The newest code the example "emailed" to an address since a moment, read over HTTP from
+ * `GET /dev/outbox` as a user reads their mailbox. `undefined` when the route does not exist
+ * (the client then answers with TOTP) or no such mail arrived.
+ */
+export function outboxReader(port: number): CodeReader {
+  let missing = false;
+  return async (email, sentSince) => {
+    const wanted = email.toLowerCase();
+    for (let poll = 0; poll < 5 && !missing; poll++) {
+      const res = await fetch(`http://127.0.0.1:${port}/dev/outbox`);
+      if (res.status === 404) missing = true;
+      if (!res.ok) return undefined;
+      const mails = (await res.json()) as { to: string; code: string; at: string }[];
+      const hit = mails.filter((m) => m.to.toLowerCase() === wanted && Date.parse(m.at) >= sentSince).at(-1);
+      if (hit) return hit.code;
+      await sleep(20);
+    }
+    return undefined;
+  };
 }
 
 /** One `[decision]` line of the example's LOG_DECISIONS output. */

@@ -36,41 +36,68 @@ export const COMMON_PASSWORDS = [
 ] as const;
 
 export interface DemoUser extends SeedUser {
+  /** The address is on the attacker's combo list. */
   readonly leaked: boolean;
-  /** Reuses a password from the attacker's list (the pairs that are actually correct). */
-  readonly reusesCommonPassword: boolean;
+  /** The combo list holds this user's real password: a common one, or one unique to them that leaked elsewhere. */
+  readonly reuse: 'none' | 'common' | 'unique';
 }
 
 export interface Population {
   readonly users: DemoUser[];
-  /** The whole leak: real users' addresses mixed with addresses that have no account here. */
+  /** The attacker's list: real users' addresses mixed with addresses that have no account here. */
   readonly leakedAddresses: string[];
+  /** Addresses of other dumps the exchange knows of (some real users): in the shield's list at any coverage. */
+  readonly otherLeaks: string[];
 }
 
 export interface PopulationSpec {
   leakedTotal: number;
   realLeaked: number;
   realNotLeaked: number;
-  reusers: number;
+  /** Leaked users reusing a common password, and a unique one that leaked elsewhere. */
+  commonReusers: number;
+  uniqueReusers: number;
+  /** Real users whose address is in other dumps the shield is handed. */
+  otherLeaked: number;
 }
 
-/** Users, and the leak list the attacker bought, built in memory. */
+/** Users, the attacker's list and the exchange's other dumps, built in memory. */
 export function buildPopulation(random: Random, spec: PopulationSpec): Population {
   const users: DemoUser[] = [];
   for (let i = 0; i < spec.realLeaked + spec.realNotLeaked; i++) {
     const leaked = i < spec.realLeaked;
-    const reuses = leaked && i < spec.reusers;
+    const reuse = !leaked ? 'none' : i < spec.commonReusers ? 'common' : i < spec.commonReusers + spec.uniqueReusers ? 'unique' : 'none';
     users.push({
       email: `holder${i}@mail${i % 7}.example`,
-      password: reuses ? pick(random, COMMON_PASSWORDS) : `${randomBytes(12).toString('base64url')}-${i}`,
+      password: reuse === 'common' ? pick(random, COMMON_PASSWORDS) : `${randomBytes(12).toString('base64url')}-${i}`,
       totpSecret: generateSecret(),
       leaked,
-      reusesCommonPassword: reuses,
+      reuse,
     });
   }
   const leakedAddresses = users.filter((u) => u.leaked).map((u) => u.email);
   for (let i = 0; leakedAddresses.length < spec.leakedTotal; i++) leakedAddresses.push(`someone${i}@leaked${i % 13}.example`);
-  return { users: shuffle(random, users), leakedAddresses: shuffle(random, leakedAddresses) };
+  const otherLeaks = shuffle(random, users.filter((u) => !u.leaked).map((u) => u.email)).slice(0, spec.otherLeaked);
+  return { users: shuffle(random, users), leakedAddresses: shuffle(random, leakedAddresses), otherLeaks };
+}
+
+/**
+ * What the shield is handed (LEAKED_ADDRESSES): `coverage` of the attacker's list (its real
+ * accounts and the rest, each counted apart) plus the other dumps. A leak list is never complete.
+ */
+export function shieldLeakList(population: Population, coverage: number): string[] {
+  const real = new Set(population.users.map((u) => u.email));
+  const take = (list: string[]) => list.slice(0, Math.round(list.length * coverage));
+  const attacker = population.leakedAddresses;
+  return [...new Set([...take(attacker.filter((a) => real.has(a))), ...take(attacker.filter((a) => !real.has(a))), ...population.otherLeaks])];
+}
+
+/** LEAK_COVERAGE (0–100, in %) or the demo's default of 30 %. */
+export function leakCoverage(value: string | undefined, fallback = 0.3): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value.trim().replace(/%$/, ''));
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new Error(`LEAK_COVERAGE must be a percentage from 0 to 100; got ${JSON.stringify(value.slice(0, 20))}`);
+  return n / 100;
 }
 
 /** `size` distinct IPv4 addresses scattered over many /24s whose first octet is one of `firstOctets`. */

@@ -6,7 +6,10 @@ export interface Tally {
   users: number;
   leakedTotal: number;
   realLeaked: number;
-  reusers: number;
+  reusers: { common: number; unique: number };
+  /** Share of the attacker's addresses in the list handed to the shield. */
+  coverage: number;
+  shieldListSize: number;
   attack: {
     attempts: number;
     blocked: number;
@@ -17,6 +20,8 @@ export interface Tally {
     correctPairs: number;
     /** Tokens handed to the attacker, who never knows a TOTP secret: takeovers without 2FA. */
     takeovers: number;
+    /** Of those, accounts whose password was unique to the user (on no common list). */
+    takeoversUnique: number;
     validityLeaks: number;
   };
   legit: {
@@ -31,6 +36,8 @@ export interface Tally {
     failed: number;
   };
   enrolment: { users: number; challenged: number };
+  /** Every legitimate user once more from the known device after the wave; who cannot get in is locked out. */
+  afterWave: { logins: number; challenged: number; blocked: number; lockedOut: number };
   seconds: number;
 }
 
@@ -39,8 +46,9 @@ const pct = (part: number, whole: number) => (whole === 0 ? '' : ` (${((part / w
 export function printSummary(t: Tally): void {
   const rows: [string, string][] = [
     ['protection', t.protection],
-    ['users / leak list / real users in it', `${t.users} / ${t.leakedTotal} / ${t.realLeaked}`],
-    ['users reusing a password from the list', String(t.reusers)],
+    ['users / attacker list / real users on it', `${t.users} / ${t.leakedTotal} / ${t.realLeaked}`],
+    ['users whose password is on it (common / unique)', `${t.reusers.common + t.reusers.unique} (${t.reusers.common} / ${t.reusers.unique})`],
+    ['LEAK COVERAGE', `${Math.round(t.coverage * 100)} % of the attacker's addresses in the shield's list (${t.shieldListSize} addresses, other dumps included)`],
     ['', ''],
     ['STUFFING WAVE', ''],
     ['attempts', String(t.attack.attempts)],
@@ -49,7 +57,7 @@ export function printSummary(t: Tally): void {
     ['rejected (401 invalid_credentials)', `${t.attack.rejected}${pct(t.attack.rejected, t.attack.attempts)}`],
     ['other answers', String(t.attack.other)],
     ['attempts with a correct password', String(t.attack.correctPairs)],
-    ['takeovers (token without 2FA)', String(t.attack.takeovers)],
+    ['takeovers (token without 2FA)', `${t.attack.takeovers} (${t.attack.takeoversUnique} with a unique password)`],
     ['validity leaks (right password told apart)', String(t.attack.validityLeaks)],
     ['', ''],
     ['LEGITIMATE USERS', ''],
@@ -60,6 +68,8 @@ export function printSummary(t: Tally): void {
     ['  challenged, new device', `${t.legit.newDeviceChallenged} of ${t.legit.newDevice}`],
     ['  blocked (429)', String(t.legit.blocked)],
     ['  failed', String(t.legit.failed)],
+    ['after the wave, known device', `${t.afterWave.logins} logins, ${t.afterWave.challenged} challenged, ${t.afterWave.blocked} blocked`],
+    ['  locked out', String(t.afterWave.lockedOut)],
     ['', ''],
     ['duration', `${t.seconds.toFixed(1)} s`],
   ];

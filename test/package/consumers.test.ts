@@ -73,7 +73,7 @@ afterAll(async () => {
 });
 
 describe('the packed package', () => {
-  it('holds only what a user needs: JavaScript, declarations, README, LICENSE, CHANGELOG', () => {
+  it('holds only what a user needs: JavaScript, declarations, the console assets, README, LICENSE, CHANGELOG', () => {
     expect(packed.files).toContain('LICENSE');
     expect(packed.files).toContain('CHANGELOG.md');
     expect(packed.files).toContain('README.md');
@@ -81,7 +81,10 @@ describe('the packed package', () => {
     expect(packed.files).toContain('dist/index.d.ts');
     expect(packed.files).toContain('dist/express-augment.d.ts');
     expect(packed.files).toContain('dist/cli.js');
-    const unexpected = packed.files.filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f) && !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(f));
+    expect(packed.files).toContain('dist/console/assets/index.html');
+    const unexpected = packed.files.filter(
+      (f) => !/^dist\/.+\.(js|d\.ts)$/.test(f) && !/^dist\/console\/assets\/[\w-]+\.(html|css|js)$/.test(f) && !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(f),
+    );
     expect(unexpected).toEqual([]);
   });
 

@@ -22,6 +22,7 @@ declare global {
   const getUser: GetSessionUser;
   const verifySecondFactor: VerifySecondFactor;
   const issueSession: RequestHandler;
+  const adminAuth: RequestHandler;
   const mailer: { sendCode(userId: string, code: string, purpose: string, expiresInSec: number): Promise<void> };
   const users: {
     check(email: string, password: string): Promise<{ id: string } | undefined>;
