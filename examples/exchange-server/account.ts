@@ -40,14 +40,14 @@ export function accountHandlers({ users, sessions, apiKeys, shield }: AccountDep
     if (!next.ok) return badRequest(res, next.detail);
     const user = currentUser(res);
     if (!user) return;
-    // The current password first: a stolen session alone must not even reach the strength check.
-    if (!(await users.checkPassword(user, current.value))) {
-      res.status(403).json({ error: 'forbidden' });
-      return;
-    }
-    // With the shield, its password guard has already vetted the new password (with the
-    // address and the current password as known words); the baselines have no guard.
+    // With the shield, its password guard has already checked the current password (counting
+    // wrong ones, so a stolen session cannot guess it) and vetted the new one; the baselines
+    // have no guard, so they check both here.
     if (!shield) {
+      if (!(await users.checkPassword(user, current.value))) {
+        res.status(403).json({ error: 'forbidden' });
+        return;
+      }
       const strength = passwordStrength(next.value, addressInputs(user.email), { maxLength: MAX_SCORED_LENGTH });
       if (strength.score < MIN_PASSWORD_SCORE) {
         res.status(400).json({ error: 'weak_password', feedback: { warning: strength.warning, suggestions: strength.suggestions } });

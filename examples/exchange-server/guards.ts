@@ -39,9 +39,16 @@ export function shieldGuards(shield: Shield, users: UserStore, sessions: Session
   const revokeOthers = (userId: string, req: Request) => {
     if (req.res) sessions.revokeOthers(userId, authOf(req.res).token);
   };
+  // The current password is checked by the guard, so wrong ones count against the session and
+  // its source like failed logins: a stolen session cannot guess it (issue 10, row 10).
+  const verifyCurrentPassword = async (userId: string, password: string) => {
+    const user = users.get(userId);
+    return user !== undefined && (await users.checkPassword(user, password));
+  };
+  const sessionId = (req: Request) => (req.res ? authOf(req.res).session.tokenHash : undefined);
   const withdrawCapable = (req: Request) => Array.isArray(req.body?.permissions) && req.body.permissions.includes('withdraw');
   return {
-    password: shield.credentialChange('password', { getUser, verifySecondFactor, onChanged: revokeOthers }),
+    password: shield.credentialChange('password', { getUser, verifySecondFactor, verifyCurrentPassword, sessionId, onChanged: revokeOthers }),
     email: shield.credentialChange('email', { getUser, verifySecondFactor }),
     twoFactorReset: shield.credentialChange('2fa-reset', { getUser, verifySecondFactor, onChanged: revokeOthers }),
     apiKeys: shield.credentialChange('api-key', { getUser, verifySecondFactor, lockWithdrawals: withdrawCapable }),

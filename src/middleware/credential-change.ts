@@ -8,6 +8,7 @@ import type { Reason, ShieldRequest } from '../types.js';
 import { optionalStringField, stringField } from './body.js';
 import { settleOnAnswer } from './change-outcome.js';
 import { MAX_PASSWORD_LENGTH } from './login.js';
+import { countWrongGuess, guessCounter, guessingReasons } from './current-password.js';
 import { vetNewPassword } from './new-password.js';
 import { presentChallenge } from './present-challenge.js';
 import { type GetUser, resolveUser, type SessionUser } from './session-user.js';
@@ -25,6 +26,12 @@ export interface CredentialChangeRouteOptions {
    * cannot guess the password: velocity steps it up, then blocks its source.
    */
   verifyCurrentPassword?: (userId: string, password: string, req: Request) => boolean | Promise<boolean>;
+  /**
+   * Names the signed-in session (keyed before it is stored), so that after 5 wrong current
+   * passwords in an hour that session, not the whole account, must step up. Without it the
+   * count is per account.
+   */
+  sessionId?: (req: Request) => string | undefined;
   /**
    * Body field holding a new password to vet (zxcvbn, breach corpus, not equal to the
    * current one). Default `newPassword` for the `password` and `password-reset` kinds.
@@ -88,15 +95,20 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
     if (typeof fields === 'string') return badRequest(res, fields);
     const route = options.name ?? req.path;
 
+    const guesses = options.verifyCurrentPassword ? guessCounter(core, core.accountOf(user.email), options.sessionId?.(req)) : undefined;
     let assessment: Assessment;
+    let guessing: Reason[];
     try {
       // Fail closed: a change we could not lock withdrawals after must not happen.
-      assessment = await core.assess(req, user.email, thresholds, false);
+      [assessment, guessing] = await Promise.all([
+        core.assess(req, user.email, thresholds, false),
+        guesses ? guessingReasons(core, guesses) : [],
+      ]);
     } catch {
       return unavailable(res);
     }
-    const reasons: Reason[] = [...assessment.reasons, ...staleSession(core, user)];
-    const verdict = decide(reasons, thresholds);
+    const reasons: Reason[] = [...assessment.reasons, ...staleSession(core, user), ...guessing];
+    const verdict = atLeastChallenge(decide(reasons, thresholds), guessing.length > 0);
     const scored = { ...assessment, reasons, ...verdict };
     const enforced = monitor ? 'allow' : verdict.action;
     const publish = (outcome: Outcome, retryAfterSeconds?: number) => {
@@ -163,8 +175,8 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
         return next(error);
       }
       if (!right) {
-        // Counted like a failed login (source and account), so guessing steps up, then blocks.
-        await core.record(assessment, 'failure').catch(() => undefined);
+        // Counted like a failed login (source and account), and per session: guessing steps up.
+        await Promise.all([core.record(assessment, 'failure'), countWrongGuess(core, guesses!)]).catch(() => undefined);
         publish('failure');
         res.status(403).json({ error: 'forbidden' });
         return;
@@ -236,6 +248,11 @@ function readFields(body: unknown, newPasswordField: string | undefined, current
     fields.currentPassword = current?.value;
   }
   return fields;
+}
+
+/** Past the current-password guess limit, a change needs step-up whatever else it scores. */
+function atLeastChallenge(verdict: ReturnType<typeof decide>, guessing: boolean): ReturnType<typeof decide> {
+  return guessing && verdict.action === 'allow' ? { ...verdict, action: 'challenge' } : verdict;
 }
 
 /** OWASP: re-authenticate before changing credentials on an old session. */
