@@ -12,6 +12,7 @@ import type { UserStore } from './users.js';
  */
 export interface RouteGuards {
   readonly password: RequestHandler;
+  /** In front of `POST /account/email/confirm`, the step that changes the address. */
   readonly email: RequestHandler;
   readonly twoFactorReset: RequestHandler;
   readonly apiKeys: RequestHandler;
@@ -49,7 +50,8 @@ export function shieldGuards(shield: Shield, users: UserStore, sessions: Session
   const withdrawCapable = (req: Request) => Array.isArray(req.body?.permissions) && req.body.permissions.includes('withdraw');
   return {
     password: shield.credentialChange('password', { getUser, verifySecondFactor, verifyCurrentPassword, sessionId, onChanged: revokeOthers }),
-    email: shield.credentialChange('email', { getUser, verifySecondFactor }),
+    // The confirm step: the address now in force is the one the device moves to.
+    email: shield.credentialChange('email', { getUser, verifySecondFactor, newEmail: (userId) => users.get(userId)?.email }),
     twoFactorReset: shield.credentialChange('2fa-reset', { getUser, verifySecondFactor, onChanged: revokeOthers }),
     apiKeys: shield.credentialChange('api-key', { getUser, verifySecondFactor, lockWithdrawals: withdrawCapable }),
     withdrawals: shield.withdrawals({ getUser }),
