@@ -56,10 +56,10 @@ interface Child {
   readonly output: () => string;
 }
 
-function startChild(env: Record<string, string>): Promise<Child> {
+function startChild(env: Record<string, string>, server: RedisProcess = redis): Promise<Child> {
   const child = spawn(process.execPath, ['--import', tsxLoader, join(root, 'test/locks/change-server.ts')], {
     cwd: root,
-    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], REDIS_URL: redis.url, SHIELD_SECRET: SECRET, ...env },
+    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], REDIS_URL: server.url, SHIELD_SECRET: SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -99,8 +99,8 @@ async function changePassword(base: string): Promise<number> {
 }
 
 /** What a fresh instance of the app answers a withdrawal, `offsetMs` from now. */
-async function withdrawalFromFreshProcess(prefix: string, stateFile: string, offsetMs: number) {
-  const fresh = await buildChangeServer({ redisUrl: redis.url, secret: SECRET, stateFile, prefix, clockOffsetMs: offsetMs });
+async function withdrawalFromFreshProcess(prefix: string, stateFile: string, offsetMs: number, server: RedisProcess = redis) {
+  const fresh = await buildChangeServer({ redisUrl: server.url, secret: SECRET, stateFile, prefix, clockOffsetMs: offsetMs });
   try {
     const res = await request(fresh.app).post('/wallet/withdrawals').set('Authorization', `Bearer ${TOKEN}`).send({ amount: '1', address: 'x' });
     return { status: res.status, lockedUntil: res.body.lockedUntil ? Date.parse(res.body.lockedUntil) : undefined };
@@ -110,15 +110,15 @@ async function withdrawalFromFreshProcess(prefix: string, stateFile: string, off
 }
 
 /** Kill -9 Redis as well and bring it back from its append-only file. */
-async function crashRedis(): Promise<void> {
-  await redis.kill('SIGKILL');
-  await redis.restart();
+async function crashRedis(server: RedisProcess = redis): Promise<void> {
+  await server.kill('SIGKILL');
+  await server.restart();
 }
 
-async function outcome(prefix: string, stateFile: string, startedAt: number) {
+async function outcome(prefix: string, stateFile: string, startedAt: number, server: RedisProcess = redis) {
   const changed = readPassword(stateFile) === NEW_PASSWORD;
-  const now = await withdrawalFromFreshProcess(prefix, stateFile, 0);
-  const almostDayLater = await withdrawalFromFreshProcess(prefix, stateFile, 24 * HOUR - 60_000);
+  const now = await withdrawalFromFreshProcess(prefix, stateFile, 0, server);
+  const almostDayLater = await withdrawalFromFreshProcess(prefix, stateFile, 24 * HOUR - 60_000, server);
   return { changed, now, almostDayLater, lockedFor: now.lockedUntil === undefined ? 0 : (now.lockedUntil - startedAt) / HOUR };
 }
 
@@ -153,6 +153,28 @@ describe('a password change killed at every step (SIGKILL), Redis killed after i
     // Killed after the hold, the change never happened: withdrawals stay held, towards locked.
     if (at === 'after-hold') expect(seen.almostDayLater.status).toBe(423);
     if (at === 'before-hold') expect(seen.now.status).toBe(201);
+  });
+});
+
+describe('with appendfsync everysec (the usual production setting)', () => {
+  it('a lock acknowledged to the app survives a kill -9 of the app and of Redis right after', async () => {
+    // everysec writes every command to the OS before answering and fsyncs once a second: a
+    // process crash loses nothing; only a host crash can lose the last second.
+    const everysec = await startRedis({ appendonly: true, appendfsync: 'everysec' });
+    try {
+      const stateFile = join(dir, 'everysec.json');
+      const child = await startChild({ KILL_AT: 'after-lock', STATE_FILE: stateFile, STORE_PREFIX: 'as:everysec:' }, everysec);
+      const startedAt = Date.now();
+      await changePassword(child.base);
+      expect(await child.exited).toBe('SIGKILL');
+      await crashRedis(everysec);
+      const seen = await outcome('as:everysec:', stateFile, startedAt, everysec);
+      expect(seen.changed).toBe(true);
+      expect(seen.now.status).toBe(423);
+      expect(seen.almostDayLater.status).toBe(423);
+    } finally {
+      await everysec.stop();
+    }
   });
 });
 
