@@ -3,14 +3,14 @@ import { checkThresholds, type Thresholds } from '../config.js';
 import type { Assessment, ShieldCore } from '../core.js';
 import type { Locks, PendingChange } from '../locks.js';
 import { decide } from '../policy.js';
-import { badRequest, invalidCode, stepUpRequired, tooManyAttempts, unavailable } from '../responses.js';
+import { badRequest, tooManyAttempts, unavailable } from '../responses.js';
 import type { Reason, ShieldRequest } from '../types.js';
 import { optionalStringField, stringField } from './body.js';
 import { settleOnAnswer } from './change-outcome.js';
+import { changeStepUp } from './change-step-up.js';
 import { MAX_PASSWORD_LENGTH } from './login.js';
-import { countWrongGuess, guessCounter, guessingReasons } from './current-password.js';
+import { countWrongCurrentPassword, guessCounter, guessingReasons } from './current-password.js';
 import { vetNewPassword } from './new-password.js';
-import { presentChallenge } from './present-challenge.js';
 import { type GetUser, resolveUser, type SessionUser } from './session-user.js';
 import { MAX_CHALLENGE_LENGTH, MAX_CODE_LENGTH } from './step-up.js';
 
@@ -132,42 +132,23 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
       }
     }
 
-    let steppedUp = false;
-    if (fields.challenge !== undefined && fields.code !== undefined) {
-      const presented = await presentChallenge(core, req, {
-        route,
-        token: fields.challenge,
-        code: fields.code,
-        purpose: kind,
-        device: assessment.ids.device ?? null,
-        account: assessment.ids.account,
-        userId: user.userId,
-        verifySecondFactor: options.verifySecondFactor,
-      });
-      if (presented.kind === 'store-error') return unavailable(res);
-      if (presented.kind === 'app-error') return next(presented.error);
-      const { outcome } = presented;
-      if (!outcome.ok) {
-        // Failed codes count against the source like failed logins, so per-IP limits apply.
-        await core.record(assessment, 'failure').catch(() => undefined);
-        publish('failure');
-        return outcome.failure === 'too-many-attempts' ? tooManyAttempts(res, core.challenges.ttlSec) : invalidCode(res);
-      }
-      steppedUp = true;
-    } else if (enforced === 'challenge') {
-      // Before the current password is checked: a risky session learns nothing about it.
-      let token: string;
-      try {
-        token = await core.challenges.issue({ account: assessment.ids.account, device: assessment.ids.device ?? null, userId: user.userId, purpose: kind });
-      } catch {
-        return unavailable(res);
-      }
-      publish('challenged');
-      core.emit('challenge', { route, purpose: kind, outcome: 'issued', account: assessment.ids.account, at: core.config.now() });
-      return stepUpRequired(res, token, core.challenges.ttlSec);
-    }
+    // Before the current password is checked: a risky session learns nothing about it.
+    const stepUp = await changeStepUp(core, req, res, {
+      route,
+      kind,
+      userId: user.userId,
+      assessment,
+      challenge: fields.challenge,
+      code: fields.code,
+      required: enforced === 'challenge',
+      verifySecondFactor: options.verifySecondFactor,
+      publish,
+    });
+    if (stepUp.kind === 'error') return next(stepUp.error);
+    if (stepUp.kind === 'answered') return;
+    const steppedUp = stepUp.kind === 'passed';
 
-    if (options.verifyCurrentPassword && fields.currentPassword !== undefined) {
+    if (options.verifyCurrentPassword && guesses && fields.currentPassword !== undefined) {
       let right: boolean;
       try {
         right = (await options.verifyCurrentPassword(user.userId, fields.currentPassword, req)) === true;
@@ -175,8 +156,7 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
         return next(error);
       }
       if (!right) {
-        // Counted like a failed login (source and account), and per session: guessing steps up.
-        await Promise.all([core.record(assessment, 'failure'), countWrongGuess(core, guesses!)]).catch(() => undefined);
+        await countWrongCurrentPassword(core, assessment, guesses);
         publish('failure');
         res.status(403).json({ error: 'forbidden' });
         return;

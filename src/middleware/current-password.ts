@@ -1,4 +1,4 @@
-import type { ShieldCore } from '../core.js';
+import type { Assessment, ShieldCore } from '../core.js';
 import type { CounterRef, CounterSpec } from '../stores/store.js';
 import type { Reason } from '../types.js';
 
@@ -25,6 +25,7 @@ export async function guessingReasons(core: ShieldCore, counter: CounterRef): Pr
   return [{ signal: 'velocity.current_password', points: 0, detail: `${consumed} wrong current passwords in 1 h (limit ${CURRENT_PASSWORD_GUESSES.points})` }];
 }
 
-export async function countWrongGuess(core: ShieldCore, counter: CounterRef): Promise<void> {
-  await core.insured.run((s) => s.add([{ ...counter, points: 1 }]));
+/** Like a failed login (source and account), and against the session's own guess counter. */
+export async function countWrongCurrentPassword(core: ShieldCore, assessment: Assessment, counter: CounterRef): Promise<void> {
+  await Promise.all([core.record(assessment, 'failure'), core.insured.run((s) => s.add([{ ...counter, points: 1 }]))]).catch(() => undefined);
 }

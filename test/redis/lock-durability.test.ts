@@ -28,7 +28,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const tsxLoader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
 const SECRET = 'lock-durability-secret-0123456789abcdef';
 const HOUR = 3_600_000;
-const START_TIMEOUT_MS = 20_000;
+const START_TIMEOUT_MS = 30_000;
+/** A child process, a Redis restart and two fresh app instances per test, on a busy machine. */
+const TEST_TIMEOUT_MS = 120_000;
 
 let redis: RedisProcess;
 let dir: string;
@@ -153,7 +155,7 @@ describe('a password change killed at every step (SIGKILL), Redis killed after i
     // Killed after the hold, the change never happened: withdrawals stay held, towards locked.
     if (at === 'after-hold') expect(seen.almostDayLater.status).toBe(423);
     if (at === 'before-hold') expect(seen.now.status).toBe(201);
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 describe('with appendfsync everysec (the usual production setting)', () => {
@@ -175,7 +177,7 @@ describe('with appendfsync everysec (the usual production setting)', () => {
     } finally {
       await everysec.stop();
     }
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 describe('a password change while the store stalls after the hold', () => {
@@ -203,5 +205,5 @@ describe('a password change while the store stalls after the hold', () => {
     expect(seen.almostDayLater.status).toBe(423);
     // And the hold does end: a day and a quarter later withdrawals are open again.
     expect((await withdrawalFromFreshProcess(prefix, stateFile, 25 * HOUR)).status).toBe(201);
-  });
+  }, TEST_TIMEOUT_MS);
 });
