@@ -18,6 +18,17 @@ export interface VelocityOptions {
   ip: VelocityRule;
   /** Failed logins from one subnet (/24 IPv4, /64 IPv6). A source: may block. */
   subnet: VelocityRule;
+  /**
+   * Failed logins from one IPv6 /48 (a site: one customer of a hosting provider can rotate
+   * through 65,536 /64s). A source: may block. IPv4 has no wider tier: a /16 is shared by too
+   * many unrelated people.
+   */
+  site: VelocityRule;
+  /**
+   * Attempts from one IP whose submitted password is a common or breached one, right or wrong:
+   * "this address keeps trying passwords from a list". A source: may block.
+   */
+  listedPasswords: VelocityRule;
   /** Failed logins for one account from one IP. A source: may block. */
   ipAccount: VelocityRule;
   /** Distinct accounts with failed logins from one IP. A source: may block. */
@@ -27,18 +38,28 @@ export interface VelocityOptions {
 }
 
 export interface WaveOptions {
-  /** Sliding unit of the global failure counter. */
+  /** Unit of the global counters (one bucket). */
   windowSec: number;
-  /** Failures in the window before a wave can be declared. */
+  /** Evidence (failures from unknown devices, attempts on accounts that do not exist) in one bucket before a wave can be declared. */
   minFailures: number;
-  /** Failures / attempts in the window at or above which a wave is declared. */
-  failureRatio: number;
+  /**
+   * A bucket holding at least `surge` times the learnt baseline of evidence per bucket is a
+   * wave, whatever the successful traffic around it: successes cannot dilute it.
+   */
+  surge: number;
+  /**
+   * How fast the baseline may rise per bucket once warmed up (fraction, 0.001 = 0.1 %): it falls quickly but
+   * rises slowly (0.1 % a bucket: at most ~4× a day), so an attacker ramping up cannot teach it their traffic quickly.
+   */
+  baselineRise: number;
   /** Points added to unknown devices while a wave runs. */
   points: number;
 }
 
 export interface PointsOptions {
   leakedAddress: number;
+  /** The submitted password (right or wrong) is a common or breached one. */
+  listedPassword: number;
   newDevice: number;
   knownDevice: number;
   weakPassword: number;
@@ -99,11 +120,37 @@ export interface CredentialChangeOptions {
   staleSessionPoints: number;
 }
 
-/** Wrong second-factor codes per account, across all its challenges, before step-up answers 429. */
+/**
+ * Wrong second-factor codes per account on challenges that followed a right password (only
+ * those can open a session), across all its challenges and sources. Past the limit, codes on
+ * such challenges are no longer accepted until the window ends, and the app is told through
+ * the `second-factor.guessing` event. Strangers without the password never count here.
+ */
 export interface SecondFactorOptions {
   limit: number;
   windowSec: number;
 }
+
+/** One-time codes the shield mints for accounts whose second factor is email (see `sendCode`). */
+export interface EmailCodeOptions {
+  /** How long a code lives; challenges issued meanwhile share it (no new email each time). */
+  ttlSec: number;
+}
+
+/** Why the shield wants a code delivered. */
+export interface CodeDelivery {
+  /** `login` or the credential-change kind the code confirms. */
+  readonly purpose: string;
+  /** Seconds the code stays valid. */
+  readonly expiresInSec: number;
+}
+
+/**
+ * `strict` (default): a device that has not passed a second factor for an account is always
+ * stepped up, whatever the score. `adaptive`: new devices are risk-scored and may pass on the
+ * password alone when nothing looks wrong.
+ */
+export type Posture = 'strict' | 'adaptive';
 
 export interface ShieldOptions {
   /** HMAC key for every identifier (≥ 32 characters). Required when NODE_ENV=production. */
@@ -118,6 +165,14 @@ export interface ShieldOptions {
   app?: { get(setting: string): unknown };
   /** Decide and report, never enforce (for every route unless a route overrides). */
   monitor?: boolean;
+  /** `strict` (default) or `adaptive`; see `Posture`. */
+  posture?: Posture;
+  /**
+   * Delivers a one-time code to an account whose second factor is `email` (the app's mailer).
+   * Called after the response; the shield mints, stores (hashed) and checks the code.
+   */
+  sendCode?: (userId: string, code: string, delivery: CodeDelivery) => void | Promise<void>;
+  emailCode?: Partial<EmailCodeOptions>;
   thresholds?: Partial<Thresholds>;
   points?: Partial<PointsOptions>;
   velocity?: { [K in keyof VelocityOptions]?: Partial<VelocityRule> };
@@ -149,6 +204,9 @@ export interface ResolvedConfig {
   wave: WaveOptions;
   challenge: ChallengeOptions;
   secondFactor: SecondFactorOptions;
+  posture: Posture;
+  sendCode: ShieldOptions['sendCode'];
+  emailCode: EmailCodeOptions;
   device: DeviceOptions;
   password: PasswordOptions;
   failOpen: boolean;
@@ -162,6 +220,7 @@ export const defaults = {
   thresholds: { challenge: 50, block: 100 },
   points: {
     leakedAddress: 30,
+    listedPassword: 25,
     newDevice: 25,
     knownDevice: -30,
     weakPassword: 15,
@@ -171,18 +230,23 @@ export const defaults = {
   velocity: {
     ip: { limit: 20, windowSec: 900, points: 100 },
     subnet: { limit: 60, windowSec: 900, points: 100 },
+    site: { limit: 120, windowSec: 900, points: 100 },
+    listedPasswords: { limit: 10, windowSec: 3600, points: 100 },
     ipAccount: { limit: 5, windowSec: 900, points: 100 },
     accountsPerIp: { limit: 10, windowSec: 3600, points: 100 },
     account: { limit: 10, windowSec: 3600, points: 50 },
   },
-  wave: { windowSec: 60, minFailures: 30, failureRatio: 0.3, points: 30 },
+  wave: { windowSec: 60, minFailures: 30, surge: 3, baselineRise: 0.001, points: 30 },
   challenge: { ttlSec: 300, maxAttempts: 5 },
   /**
-   * Each challenge allows 5 codes, but whoever holds the password (or a session) can ask for
-   * challenge after challenge; 10 wrong codes per account per hour caps TOTP guessing at a
-   * 1-in-100,000 chance per hour.
+   * Each challenge allows 5 codes, but whoever holds the password can ask for challenge after
+   * challenge from any number of sources. 30 wrong codes per account per day on challenges
+   * that followed a right password caps guessing a TOTP code (3 valid codes of 10^6 with one
+   * step of drift either side) at 30 × 3 / 10^6 = 9 × 10^-5 per account per day (≤ 1 in 10^4);
+   * an email code (1 valid of 10^6) at 3 × 10^-5.
    */
-  secondFactor: { limit: 10, windowSec: 3600 },
+  secondFactor: { limit: 30, windowSec: 86_400 },
+  emailCode: { ttlSec: 600 },
   device: { cookieName: 'as_dev', maxAgeDays: 365, knownForDays: 180, secure: 'auto' as const },
   password: { maxScoredLength: 20, minScore: 3, weakBelow: 2, rememberDays: 30 },
   /**
@@ -222,6 +286,7 @@ export const shieldOptionsSchema: Schema = {
   points: {
     fields: {
       leakedAddress: 'number',
+      listedPassword: 'number',
       newDevice: 'number',
       knownDevice: 'number',
       weakPassword: 'number',
@@ -233,14 +298,27 @@ export const shieldOptionsSchema: Schema = {
     fields: {
       ip: { fields: rule },
       subnet: { fields: rule },
+      site: { fields: rule },
+      listedPasswords: { fields: rule },
       ipAccount: { fields: rule },
       accountsPerIp: { fields: rule },
       account: { fields: rule },
     },
   },
-  wave: { fields: { windowSec: 'integer', minFailures: 'integer', failureRatio: 'positive', points: 'number' } },
+  wave: {
+    fields: {
+      windowSec: 'integer',
+      minFailures: 'integer',
+      surge: 'positive',
+      baselineRise: 'positive',
+      points: 'number',
+    },
+  },
   challenge: { fields: { ttlSec: 'integer', maxAttempts: 'integer' } },
   secondFactor: { fields: { limit: 'integer', windowSec: 'integer' } },
+  posture: { oneOf: ['strict', 'adaptive'] },
+  sendCode: 'function',
+  emailCode: { fields: { ttlSec: 'integer' } },
   device: {
     fields: {
       cookieName: 'string',
@@ -283,9 +361,6 @@ export function resolveConfig(options: ShieldOptions): ResolvedConfig {
   for (const [name, r] of Object.entries(velocity)) checkWindow(`velocity.${name}.windowSec`, r.windowSec);
   const wave = { ...defaults.wave, ...options.wave };
   checkWindow('wave.windowSec', wave.windowSec);
-  if (wave.failureRatio > 1) {
-    throw new ShieldConfigError('INVALID_VALUE', 'wave.failureRatio must be at most 1.', 'Use a ratio such as 0.3.');
-  }
   return {
     secret,
     secretGenerated: generated,
@@ -296,6 +371,9 @@ export function resolveConfig(options: ShieldOptions): ResolvedConfig {
     wave,
     challenge: { ...defaults.challenge, ...options.challenge },
     secondFactor: { ...defaults.secondFactor, ...options.secondFactor },
+    posture: options.posture ?? 'strict',
+    sendCode: options.sendCode,
+    emailCode: { ...defaults.emailCode, ...options.emailCode },
     device: { ...defaults.device, ...options.device },
     password: { ...defaults.password, ...options.password },
     failOpen: options.failOpen ?? true,

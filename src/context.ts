@@ -7,6 +7,8 @@ import type { Logger } from './types.js';
 export interface RequestContext {
   readonly ip: string;
   readonly subnet: string;
+  /** Keyed IPv6 /48; undefined for IPv4 (see `VelocityOptions.site`). */
+  readonly site?: string;
   /** Device id from a valid signed cookie; undefined for a new or tampered cookie. */
   readonly device?: string;
   /** Raw device id (to re-issue the cookie); never stored or logged. */
@@ -27,12 +29,17 @@ export class ContextReader {
   ) {}
 
   read(req: Request, rawDevice: string | undefined): RequestContext {
-    const address = this.clientAddress(req);
-    const parsed = parseAddress(address);
+    const parsed = parseClientAddress(this.clientAddress(req));
+    const device = rawDevice === undefined ? undefined : this.key('dev', rawDevice);
+    if (!parsed) {
+      // Whatever does not parse is one source: rotating junk (or ports) must not mint new ones.
+      return { ip: this.key('ip', UNPARSED), subnet: this.key('net', UNPARSED), device, rawDevice };
+    }
     return {
-      ip: this.key('ip', parsed ? parsed.toNormalizedString() : address),
-      subnet: this.key('net', parsed ? subnetOf(parsed) : address),
-      device: rawDevice === undefined ? undefined : this.key('dev', rawDevice),
+      ip: this.key('ip', parsed.toNormalizedString()),
+      subnet: this.key('net', subnetOf(parsed)),
+      site: parsed.kind() === 'ipv6' ? this.key('net', siteOf(parsed as ipaddr.IPv6)) : undefined,
+      device,
       rawDevice,
     };
   }
@@ -59,13 +66,33 @@ export class ContextReader {
   }
 }
 
-function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+const UNPARSED = 'unparsed';
+const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
+const BRACKETED_V6 = /^\[([0-9A-Fa-f:.]+)(?:%[^\]]*)?\](?::\d{1,5})?$/;
+
+/**
+ * The client address as some proxies write it — `a.b.c.d:port`, `[v6]`, `[v6]:port`, a zone
+ * id — reduced to the address itself, so a rotating port is the same source. Undefined when
+ * nothing of it parses.
+ */
+export function parseClientAddress(raw: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  if (raw.length > 64) return undefined;
+  const text = raw.trim();
+  const candidate = IPV4_WITH_PORT.exec(text)?.[1] ?? BRACKETED_V6.exec(text)?.[1] ?? text.replace(/%.*$/, '');
   try {
     // `process` turns IPv4-mapped IPv6 (::ffff:a.b.c.d) into plain IPv4, so one client is one key.
-    return ipaddr.process(address);
+    return ipaddr.process(candidate);
   } catch {
     return undefined;
   }
+}
+
+/** /48 for IPv6: what one site (one hosting customer) is usually given. */
+export function siteOf(address: ipaddr.IPv6): string {
+  return `${address.parts
+    .slice(0, 3)
+    .map((p) => p.toString(16))
+    .join(':')}::/48`;
 }
 
 /** /24 for IPv4, /64 for IPv6: the units a hosting provider hands one customer. */

@@ -9,28 +9,44 @@ import type { ShieldEventMap } from './events.js';
 import { createKeyer, type Keyer, storeKeys } from './keys.js';
 import { normaliseAddress } from './leaks/normalise.js';
 import type { LeakedAddressSource } from './leaks/source.js';
+import { isCommonPassword } from './passwords/common.js';
 import type { BreachedPasswordSource } from './passwords/source.js';
 import { decide } from './policy.js';
 import { deviceSignal } from './signals/device.js';
 import { leakedAddressSignal } from './signals/leaked-address.js';
+import { listedPasswordSignal } from './signals/listed-password.js';
 import { addressInputs, passwordStrength } from './signals/password-strength.js';
 import { passwordQualitySignal } from './signals/password-quality.js';
 import { recentChangeSignal } from './signals/recent-change.js';
 import type { PasswordFlags, Signal, SignalInput } from './signals/signal.js';
-import { counterSpecs, family, retryAfterMs, velocityRefs, velocitySignal } from './signals/velocity.js';
-import { isWave, waveSignal } from './signals/wave.js';
+import {
+  type CounterSpecs,
+  type CounterValues,
+  counterSpecs,
+  refList,
+  retryAfterMs,
+  type VelocityRefName,
+  type VelocityRefs,
+  velocityRefs,
+  velocitySignal,
+  waveBucket,
+} from './signals/velocity.js';
+import { type Baseline, isWave, nextBaseline, parseBaseline, type WaveReading, waveSignal } from './signals/wave.js';
 import { Insured } from './stores/insured.js';
 import { MemoryStore } from './stores/memory.js';
-import type { CounterIncrement, CounterRef, CounterValue, Store } from './stores/store.js';
+import type { CounterIncrement, CounterValue, Store } from './stores/store.js';
 import type { Action, Decision, Reason, RouteKind } from './types.js';
 
-const WAVE_KEY = 'wave';
 const MAX_ADDRESS_LENGTH = 320;
+/** How long the typo path's "second factor passed" lasts for the next login from that device. */
+const SECOND_FACTOR_PASS_MS = 10 * 60_000;
+const BASELINE_TTL_MS = 7 * 86_400_000;
 
 /** The signals a login-like decision runs, cheapest first; all are pure over one read. */
 export const loginSignals: readonly Signal[] = [
   velocitySignal,
   leakedAddressSignal,
+  listedPasswordSignal,
   deviceSignal,
   waveSignal,
   passwordQualitySignal,
@@ -42,6 +58,7 @@ export interface AttemptIds {
   readonly account: string;
   readonly ip: string;
   readonly subnet: string;
+  readonly site?: string;
   readonly device?: string;
 }
 
@@ -51,17 +68,37 @@ export interface Assessment {
   readonly reasons: Reason[];
   readonly action: Action;
   readonly score: number;
-  readonly counters: ReadonlyMap<string, CounterValue>;
+  readonly counters: CounterValues;
+  readonly refs: VelocityRefs;
   readonly passwordFlags: PasswordFlags | undefined;
+  /** The (account, device) pair has passed a second factor (and is still remembered). */
+  readonly deviceKnown: boolean;
   /** Epoch ms the (account, device) pair was last remembered; undefined when not known. */
   readonly deviceSeenAt: number | undefined;
+  /** This device passed a second factor for the account minutes ago (the typo path). */
+  readonly secondFactorPassed: boolean;
+  /** The submitted password is a common or breached one. */
+  readonly listedPassword: boolean;
   /** A wave was already declared (its flag was read): recording need not declare it again. */
   readonly waveFlagged: boolean;
+  readonly baseline: Baseline | undefined;
   readonly degraded: boolean;
-  readonly refs: CounterRef[];
 }
 
 export type AttemptOutcome = 'success' | 'failure' | 'blocked';
+
+export interface AssessOptions {
+  /** `login` (unauthenticated) or `change` (a signed-in credential change, the default). */
+  readonly route?: 'login' | 'change';
+  /** The password submitted with the attempt, for the listed-password signal. */
+  readonly password?: string;
+}
+
+/** What the app told the shield privately about an attempt (never part of the answer). */
+export interface AttemptFacts {
+  /** No account has the address. */
+  readonly unknownAccount?: boolean;
+}
 
 /**
  * The engine shared by every route: identifiers, the one-round-trip read, signals, policy,
@@ -73,7 +110,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
   readonly devices: DeviceCookie;
   readonly context: ContextReader;
   readonly challenges: Challenges;
-  readonly specs: ReturnType<typeof counterSpecs>;
+  readonly specs: CounterSpecs;
   leaks: LeakedAddressSource | undefined;
 
   constructor(
@@ -91,13 +128,19 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     });
     this.devices = new DeviceCookie(config.secret, config.device);
     this.context = new ContextReader(this.key, config.logger);
-    this.challenges = new Challenges(
-      async (fn) => (await this.insured.run(fn)).value,
-      this.key,
-      config.challenge,
-      config.now,
-    );
     this.specs = counterSpecs(config);
+    this.challenges = new Challenges({
+      run: async (fn) => (await this.insured.run(fn)).value,
+      key: this.key,
+      secret: config.secret,
+      options: config.challenge,
+      secondFactor: config.secondFactor,
+      specs: { live: this.specs.secondFactor, doomed: this.specs.secondFactorDoomed },
+      emailCode: config.emailCode,
+      sendCode: config.sendCode,
+      logger: config.logger,
+      now: config.now,
+    });
   }
 
   /** Account id for an address: normalised first so `J.Doe+x@GoogleMail.com` is one account. */
@@ -132,6 +175,19 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
   private leakMemoStats: unknown;
 
   /**
+   * A common password (zxcvbn's list) or one in a local breach corpus. Never a network lookup
+   * and never zxcvbn: this runs on every attempt, the attacker's included.
+   */
+  isListedPassword(password: string): boolean {
+    if (isCommonPassword(password)) return true;
+    try {
+      return this.breached?.has?.(password) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
    * Score an attempt against `address`: one store read, then pure signals. `failOpen` decides
    * whether an unavailable store falls back to in-process insurance or throws.
    */
@@ -140,83 +196,120 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     address: string,
     thresholds: Thresholds,
     failOpen: boolean,
+    options: AssessOptions = {},
   ): Promise<Assessment> {
     const ctx = this.context.read(req, this.devices.read(req));
-    const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, device: ctx.device };
-    const refs = velocityRefs(this.specs, ids);
+    const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
+    const refs = velocityRefs(this.specs, ids, waveBucket(this.config.now(), this.config));
+    const counterList = refList(refs);
+    const deviceKey = ids.device ? storeKeys.knownDevice(ids.account, ids.device) : undefined;
+    const passKey = ids.device ? storeKeys.secondFactorPass(ids.account, ids.device) : undefined;
     const keys = [
-      ids.device ? storeKeys.knownDevice(ids.account, ids.device) : undefined,
       storeKeys.passwordFlags(ids.account),
-      WAVE_KEY,
+      storeKeys.waveFlag(),
       storeKeys.recentChange(ids.account),
+      storeKeys.waveBaseline(),
+      ...(deviceKey && passKey ? [deviceKey, passKey] : []),
     ];
-    const request = { counters: refs, keys: keys.filter((k): k is string => k !== undefined) };
+    const request = { counters: counterList.list, keys };
     const { value: snapshot, degraded } = failOpen
       ? await this.insured.run((s) => s.read(request))
       : { value: await this.insured.primary.read(request), degraded: false };
-    const values = new Map(request.keys.map((k, i) => [k, snapshot.values[i]]));
-    const counters = new Map<string, CounterValue>();
-    refs.forEach((ref, i) => {
-      counters.set(ref.spec.name, snapshot.counters[i] ?? { consumed: 0, msBeforeNext: 0 });
+    const [flagsRaw, waveRaw, recentRaw, baselineRaw, seenRaw, passRaw] = snapshot.values;
+    const counters = new Map<VelocityRefName, CounterValue>();
+    counterList.names.forEach((name, i) => {
+      counters.set(name, snapshot.counters[i] ?? { consumed: 0, msBeforeNext: 0 });
     });
 
-    const passwordFlags = parseFlags(values.get(storeKeys.passwordFlags(ids.account)));
-    const seen = ids.device ? values.get(storeKeys.knownDevice(ids.account, ids.device)) : undefined;
-    const recent = values.get(storeKeys.recentChange(ids.account));
-    const waveFlagged = values.get(WAVE_KEY) !== undefined;
+    const passwordFlags = parseFlags(flagsRaw);
+    const deviceKnown = seenRaw !== undefined;
+    const waveFlagged = waveRaw !== undefined;
+    const baseline = parseBaseline(baselineRaw);
+    const listedPassword = options.password !== undefined && this.isListedPassword(options.password);
     const input: SignalInput = {
       config: this.config,
+      route: options.route ?? 'change',
       counters,
-      deviceKnown: ids.device ? seen !== undefined : undefined,
+      deviceKnown: ids.device ? deviceKnown : undefined,
       leakedAddress: this.isLeaked(address),
+      listedPassword,
       passwordFlags,
-      waveActive:
-        waveFlagged ||
-        isWave(counters.get(family.failures)?.consumed ?? 0, counters.get(family.attempts)?.consumed ?? 0, this.config.wave),
-      recentChangeAt: recent === undefined ? undefined : Number(recent),
+      waveActive: waveFlagged || isWave(waveReading(counters, baseline), this.config.wave),
+      recentChangeAt: recentRaw === undefined ? undefined : Number(recentRaw),
     };
     const reasons = loginSignals.flatMap((signal) => signal(input));
     const { action, score } = decide(reasons, thresholds);
-    const deviceSeenAt = seen === undefined ? undefined : Number(seen) || 0;
-    return { ctx, ids, reasons, action, score, counters, passwordFlags, deviceSeenAt, waveFlagged, degraded, refs };
+    return {
+      ctx,
+      ids,
+      reasons,
+      action,
+      score,
+      counters,
+      refs,
+      passwordFlags,
+      deviceKnown,
+      deviceSeenAt: deviceKnown ? Number(seenRaw) || 0 : undefined,
+      secondFactorPassed: passRaw !== undefined,
+      listedPassword,
+      waveFlagged,
+      baseline,
+      degraded,
+    };
   }
 
   /**
-   * Feed an attempt's outcome back into velocity. Counts never depend on whether a password
-   * was right when the answer did not reveal it (a challenged attempt records `failure`), so
-   * later answers cannot leak it either.
+   * Feed an attempt's outcome back into velocity and the wave. Counts never depend on whether
+   * a password was right when the answer did not reveal it (a challenged attempt records
+   * `failure`), so later answers cannot leak it either.
    */
-  async record(assessment: Assessment, outcome: AttemptOutcome): Promise<void> {
-    const { counters, refs } = assessment;
-    const [ip, subnet, ipAccount, accountsPerIp, account, attempts, failures] = refs as [
-      CounterRef,
-      CounterRef,
-      CounterRef,
-      CounterRef,
-      CounterRef,
-      CounterRef,
-      CounterRef,
-    ];
-    const inc: CounterIncrement[] = [{ ...attempts, points: 1 }];
-    if (outcome !== 'success') inc.push({ ...ip, points: 1 }, { ...subnet, points: 1 }, { ...failures, points: 1 });
+  async record(assessment: Assessment, outcome: AttemptOutcome, facts: AttemptFacts = {}): Promise<void> {
+    const { counters, refs, deviceKnown } = assessment;
+    const inc: (CounterIncrement & { readonly name: VelocityRefName })[] = [];
+    const add = (name: VelocityRefName, points = 1) => {
+      const ref = refs[name];
+      if (ref) inc.push({ ...ref, points, name });
+    };
+    // The owner's device does not feed per-source lists: it may share an address with anyone.
+    if (assessment.listedPassword && !deviceKnown) add('listedPasswords');
+    if (outcome !== 'success') {
+      add('ip');
+      add('subnet');
+      add('site');
+      // Evidence of a wave: what an attacker cannot fake cheaply (a failure from a device that
+      // never passed a second factor here; an address with no account counts twice).
+      if (!deviceKnown) add('evidence', facts.unknownAccount ? 2 : 1);
+    }
     if (outcome === 'failure') {
-      inc.push({ ...ipAccount, points: 1 }, { ...account, points: 1 });
+      add('ipAccount');
+      add('account');
       // The first failure of this account from this IP in its window makes it one more distinct
       // account for the IP. Counting failures, not attempts, means successful returning users
       // create no per-request keys, and a NAT full of real users does not add up.
-      if ((counters.get(family.ipAccount)?.consumed ?? 0) === 0) inc.push({ ...accountsPerIp, points: 1 });
+      if ((counters.get('ipAccount')?.consumed ?? 0) === 0) add('accountsPerIp');
     }
-    const { value: totals } = await this.insured.run((s) => s.add(inc));
+    // A returning user's success usually adds nothing: no second round trip.
+    const { value: totals } = inc.length > 0 ? await this.insured.run((s) => s.add(inc)) : { value: [] };
     // Reset consecutive failures only when there are some: a returning user costs no extra call.
-    if (outcome === 'success' && (counters.get(family.ipAccount)?.consumed ?? 0) > 0) {
-      await this.insured.run((s) => s.reset([ipAccount]));
+    if (outcome === 'success' && (counters.get('ipAccount')?.consumed ?? 0) > 0) {
+      await this.insured.run((s) => s.reset([refs.ipAccount]));
     }
-    const total = (name: string) => totals[inc.findIndex((i) => i.spec.name === name)]?.consumed;
-    const f = total(family.failures) ?? counters.get(family.failures)?.consumed ?? 0;
-    const a = total(family.attempts) ?? 0;
+    const total = (name: VelocityRefName) => {
+      const i = inc.findIndex((entry) => entry.name === name);
+      return i < 0 ? undefined : totals[i]?.consumed;
+    };
+    const evidence = total('evidence');
+    if (evidence !== undefined && evidence <= (facts.unknownAccount ? 2 : 1)) {
+      // First evidence of a new bucket: the previous one is complete, let the baseline learn it.
+      // Increments are atomic, so exactly one instance sees this.
+      const learnt = nextBaseline(assessment.baseline, counters.get('evidencePrevious')?.consumed ?? 0, this.config.wave);
+      await this.insured.run((s) => s.set(storeKeys.waveBaseline(), JSON.stringify(learnt), BASELINE_TTL_MS));
+    }
+    if (outcome === 'success' || assessment.waveFlagged) return;
+    const reading = waveReading(counters, assessment.baseline, evidence);
     // Declared once per window, not rewritten by every failure of the attack it describes.
-    if (outcome !== 'success' && !assessment.waveFlagged && isWave(f, a, this.config.wave)) {
-      await this.insured.run((s) => s.set(WAVE_KEY, '1', this.config.wave.windowSec * 1000));
+    if (isWave(reading, this.config.wave)) {
+      await this.insured.run((s) => s.set(storeKeys.waveFlag(), '1', this.config.wave.windowSec * 1000));
     }
   }
 
@@ -228,10 +321,35 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
    * attacker learns nothing from it.
    */
   async refundChallengedAttempt(ids: AttemptIds): Promise<void> {
-    const [ip, subnet, ipAccount, , account, , failures] = velocityRefs(this.specs, ids) as CounterRef[];
-    const refund = [ip, subnet, account, failures].map((ref) => ({ ...(ref as CounterRef), points: -1 }));
+    const refs = velocityRefs(this.specs, ids, waveBucket(this.config.now(), this.config));
+    const names: VelocityRefName[] = ['ip', 'subnet', 'site', 'account', 'evidence'];
+    const refund = names.flatMap((name) => {
+      const ref = refs[name];
+      return ref ? [{ ...ref, points: -1 }] : [];
+    });
     await this.insured.run((s) => s.add(refund));
-    await this.insured.run((s) => s.reset([ipAccount as CounterRef]));
+    await this.insured.run((s) => s.reset([refs.ipAccount]));
+  }
+
+  /** A wrong second-factor code: one more failure for the source (never for the account). */
+  async recordSourceFailure(ids: AttemptIds): Promise<void> {
+    const refs = velocityRefs(this.specs, ids, waveBucket(this.config.now(), this.config));
+    const names: VelocityRefName[] = ['ip', 'subnet', 'site'];
+    await this.insured.run((s) => s.add(names.flatMap((name) => (refs[name] ? [{ ...refs[name], points: 1 }] : []))));
+  }
+
+  /**
+   * The typo path: this device just passed the account's second factor, but with a wrong
+   * password. Its next login with the right password needs no second code (once, for minutes).
+   */
+  async grantSecondFactorPass(account: string, device: string): Promise<void> {
+    await this.insured.run((s) => s.set(storeKeys.secondFactorPass(account, device), '1', SECOND_FACTOR_PASS_MS));
+  }
+
+  /** Use up a pass (single use: only one concurrent login can take it). */
+  async takeSecondFactorPass(account: string, device: string): Promise<boolean> {
+    const { value } = await this.insured.run((s) => s.take(storeKeys.secondFactorPass(account, device)));
+    return value !== undefined;
   }
 
   /** Remember that `account` logged in from this device (minting a device id if needed). */
@@ -277,9 +395,10 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
   }
 
   /**
-   * After a password authenticated, learn its quality for future decisions about the account.
-   * Runs at most once per `rememberDays` per account, on a bounded input, never before the
-   * app's own password check, so an attacker cannot make us run zxcvbn at will.
+   * After a password authenticated on the owner's known device, learn its quality for future
+   * decisions about the account. Only there: on any other path, the extra work after a right
+   * password would be a timing oracle for whoever sent it. At most once per `rememberDays` per
+   * account, on a bounded input.
    */
   learnPassword(account: string, address: string, password: string): void {
     const work = async () => {
@@ -338,6 +457,15 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
   retryAfterSeconds(assessment: Assessment): number {
     return Math.ceil(retryAfterMs(assessment.counters, this.config) / 1000);
   }
+}
+
+/** The wave's inputs from a decision's counters, optionally with the evidence just recorded. */
+function waveReading(counters: CounterValues, baseline: Baseline | undefined, recordedEvidence?: number): WaveReading {
+  return {
+    evidence: recordedEvidence ?? counters.get('evidence')?.consumed ?? 0,
+    evidencePrevious: counters.get('evidencePrevious')?.consumed ?? 0,
+    baseline: baseline?.perBucket,
+  };
 }
 
 const MAX_INDEXED_DEVICES = 20;

@@ -12,6 +12,20 @@ export interface ChallengeEvent {
   readonly at: number;
 }
 
+/**
+ * Someone who has the account's password keeps presenting wrong second-factor codes: tell the
+ * owner (their password is known) and ask them to change it. Sent at 3 and 10 wrong codes and
+ * when the budget is spent (`blocked`: codes on such challenges are refused until it resets).
+ */
+export interface SecondFactorGuessingEvent {
+  readonly userId: string;
+  readonly purpose: string;
+  readonly wrongCodes: number;
+  readonly limit: number;
+  readonly blocked: boolean;
+  readonly at: number;
+}
+
 export interface StoreEvent {
   readonly store: string;
   readonly error?: string;
@@ -51,6 +65,7 @@ export interface WithdrawalsUnlockedEvent {
 export interface ShieldEventMap {
   decision: [Decision];
   challenge: [ChallengeEvent];
+  'second-factor.guessing': [SecondFactorGuessingEvent];
   'credential.changed': [CredentialChangedEvent];
   'withdrawals.locked': [WithdrawalsLockedEvent];
   'withdrawals.unlocked': [WithdrawalsUnlockedEvent];

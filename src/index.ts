@@ -1,8 +1,10 @@
 export { createShield, type Shield } from './shield.js';
-export type { LockDuration, ShieldOptions, Thresholds, VelocityRule } from './config.js';
+export type { CodeDelivery, LockDuration, Posture, ShieldOptions, Thresholds, VelocityRule } from './config.js';
+export { DECOY_USER_ID } from './challenges.js';
 export { ShieldConfigError, type ShieldConfigErrorCode } from './errors.js';
 export type {
   ChallengeEvent,
+  SecondFactorGuessingEvent,
   CredentialChangedEvent,
   ShieldEventMap,
   WithdrawalsLockedEvent,
@@ -14,7 +16,17 @@ export type { SessionUser } from './middleware/session-user.js';
 export type { WithdrawalRouteOptions } from './middleware/withdrawal.js';
 export type { LoginRouteOptions } from './middleware/login.js';
 export type { StepUpRouteOptions } from './middleware/step-up.js';
-export type { Action, AuthResult, Decision, Reason, RouteKind, ShieldRequest, ShieldRequestState } from './types.js';
+export type {
+  AccountLookup,
+  Action,
+  AuthResult,
+  Decision,
+  Reason,
+  RouteKind,
+  SecondFactor,
+  ShieldRequest,
+  ShieldRequestState,
+} from './types.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, CounterSpec, CounterRef, CounterValue, LockRecord, LockReason } from './stores/store.js';
 export { addressInputs, passwordStrength, type Strength } from './signals/password-strength.js';

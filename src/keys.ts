@@ -6,7 +6,7 @@ import { BoundedCache } from './bounded-cache.js';
  * store, a log or an event, so a dump of our own state is not a list of users or IPs. A
  * domain label separates the kinds, so an IP hash can never collide with an account hash.
  */
-export type IdKind = 'acct' | 'user' | 'ip' | 'net' | 'dev' | 'chal';
+export type IdKind = 'acct' | 'user' | 'ip' | 'net' | 'dev' | 'chal' | 'code';
 
 export type Keyer = (kind: IdKind, value: string) => string;
 
@@ -36,6 +36,17 @@ export const storeKeys = {
   /** A pending step-up challenge, by the hash of its token. */
   challenge: (challenge: string) => `chal:{${challenge}}`,
   challengeAttempts: (challenge: string) => `chal:{${challenge}}:n`,
+  /** The live email code of an account for one purpose (its keyed hash, never the code). */
+  emailCode: (account: string, purpose: string) => `ecode:{${account}}:${purpose}`,
+  /**
+   * A device passed the second factor for an account but its password was wrong (the typo
+   * path): the next login from that device with the right password needs no second code.
+   */
+  secondFactorPass: (account: string, device: string) => `sfpass:{${account}}:${device}`,
+  /** The wave's learnt baseline (evidence per bucket). */
+  waveBaseline: () => 'wave_base',
+  /** Set while a wave is declared. */
+  waveFlag: () => 'wave',
   /** Marks an account whose credentials changed recently (value: epoch ms of the change). */
   recentChange: (account: string) => `chg:{${account}}`,
   /**

@@ -19,6 +19,8 @@ export interface Reason {
    * new device, a wave) can ask for step-up but never refuse the owner.
    */
   readonly source?: boolean;
+  /** True when this reason alone requires step-up, whatever the score (the strict posture's new device). */
+  readonly stepUp?: boolean;
 }
 
 /** HMAC-keyed identifiers of the request (never raw email, IP or device id). */
@@ -53,8 +55,19 @@ export interface Decision {
   readonly at: number;
 }
 
-/** What the app's `authenticate` callback answers. */
-export type AuthResult = { userId: string } | null | undefined | false;
+/** The second factor an account answers step-up with: the app's TOTP check, or a code the shield emails. */
+export type SecondFactor = 'totp' | 'email';
+
+/**
+ * What the app's `authenticate` callback answers: the user when the password is right;
+ * otherwise null/false/undefined, or `{ unknownAccount: true }` to tell the shield privately
+ * that no account has this address (the client's answer stays identical; it feeds wave
+ * detection).
+ */
+export type AuthResult = { userId: string; factor?: SecondFactor } | { unknownAccount: true } | null | undefined | false;
+
+/** What the app's `lookupAccount` callback answers: who owns an address, without a password. */
+export type AccountLookup = { userId: string; factor?: SecondFactor } | null | undefined;
 
 /** Attached to the request as `req.shield` by every shield middleware. */
 export interface ShieldRequestState {

@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import type { SessionUser, Shield } from '../../src/index.js';
 import { authOf } from './auth.js';
 import type { SessionStore } from './sessions.js';
-import { verifyTotp } from './totp.js';
+import { verifyUserTotp } from './totp.js';
 import type { UserStore } from './users.js';
 
 /**
@@ -32,10 +32,7 @@ export function shieldGuards(shield: Shield, users: UserStore, sessions: Session
     const user = users.get(session.userId);
     return user && { userId: user.id, email: user.email, sessionStartedAt: session.startedAt };
   };
-  const verifySecondFactor = async (userId: string, code: string) => {
-    const user = users.get(userId);
-    return user !== undefined && (await verifyTotp(user.totpSecret, code));
-  };
+  const verifySecondFactor = (userId: string, code: string) => verifyUserTotp(users.get(userId)?.totpSecret, code);
   // Whoever else holds a token for this account is logged out by a password or 2FA change.
   const revokeOthers = (userId: string, req: Request) => {
     if (req.res) sessions.revokeOthers(userId, authOf(req.res).token);

@@ -58,6 +58,14 @@ export function parseTrustProxy(value: string | undefined): boolean | number | s
   return text;
 }
 
+/** SHIELD_POSTURE: unset → the default (`strict`), or `adaptive`. */
+export function parsePosture(value: string | undefined): 'strict' | 'adaptive' | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const text = value.trim();
+  if (text === 'strict' || text === 'adaptive') return text;
+  throw new ExchangeConfigError(`SHIELD_POSTURE must be unset, strict or adaptive; got ${JSON.stringify(text.slice(0, 40))}.`);
+}
+
 export function parseProtection(value: string | undefined): Protection {
   if (value === undefined || value.trim() === '') return 'shield';
   const text = value.trim();
@@ -77,6 +85,7 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
     leakedAddresses: set('LEAKED_ADDRESSES'),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     protection: parseProtection(env.PROTECTION),
+    ...(parsePosture(env.SHIELD_POSTURE) ? { shieldOptions: { posture: parsePosture(env.SHIELD_POSTURE) } } : {}),
   };
 }
 

@@ -6,8 +6,11 @@ import { ExchangeConfigError } from './options.js';
 export interface SeedUser {
   readonly email: string;
   readonly password: string;
-  /** Base32 TOTP secret (at least 16 bytes once decoded, as otplib requires). */
-  readonly totpSecret: string;
+  /**
+   * Base32 TOTP secret (at least 16 bytes once decoded, as otplib requires). Absent: the user
+   * has no authenticator, and steps up with a code the exchange emails.
+   */
+  readonly totpSecret?: string;
 }
 
 interface PasswordHash {
@@ -20,7 +23,7 @@ interface PasswordHash {
 export interface User {
   readonly id: string;
   email: string;
-  totpSecret: string;
+  totpSecret: string | undefined;
   password: PasswordHash;
 }
 
@@ -143,7 +146,7 @@ async function checkPassword(stored: PasswordHash, password: string): Promise<bo
 
 /** Validate a parsed EXAMPLE_USERS document. Errors name the entry, never its values. */
 export function parseSeedUsers(document: unknown): SeedUser[] {
-  if (!Array.isArray(document)) throw new ExchangeConfigError('EXAMPLE_USERS must be a JSON array of { email, password, totpSecret }.');
+  if (!Array.isArray(document)) throw new ExchangeConfigError('EXAMPLE_USERS must be a JSON array of { email, password, totpSecret? }.');
   return document.map((entry: unknown, i) => {
     const where = `EXAMPLE_USERS[${i}]`;
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new ExchangeConfigError(`${where} must be an object.`);
@@ -154,8 +157,9 @@ export function parseSeedUsers(document: unknown): SeedUser[] {
     if (typeof password !== 'string' || password.length === 0 || password.length > MAX_PASSWORD_LENGTH || !password.isWellFormed()) {
       throw new ExchangeConfigError(`${where}.password must be a non-empty string of at most ${MAX_PASSWORD_LENGTH} characters.`);
     }
+    if (totpSecret === undefined || totpSecret === null) return { email, password };
     if (typeof totpSecret !== 'string' || !BASE32_SECRET.test(totpSecret)) {
-      throw new ExchangeConfigError(`${where}.totpSecret must be a base32 secret of at least 26 characters (16 bytes).`);
+      throw new ExchangeConfigError(`${where}.totpSecret, when present, must be a base32 secret of at least 26 characters (16 bytes).`);
     }
     return { email, password, totpSecret };
   });

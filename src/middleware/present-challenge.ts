@@ -20,49 +20,52 @@ export type PresentationResult =
   | { readonly kind: 'app-error'; readonly error: unknown }
   | { readonly kind: 'store-error' };
 
+/** Live wrong codes at which the owner is told someone with their password is guessing. */
+const GUESSING_ALERTS = new Set([3, 10]);
+
 /**
  * Check a presented challenge and code with the app's second-factor callback, and emit the
- * `challenge` event. Shared by the login step-up route and credential-change routes, which
- * only differ in what the challenge must be bound to.
+ * `challenge` event (and `second-factor.guessing` when someone who has the password keeps
+ * guessing codes). Shared by the login step-up route and credential-change routes, which only
+ * differ in what the challenge must be bound to.
  */
 export async function presentChallenge(core: ShieldCore, req: Request, p: Presentation): Promise<PresentationResult> {
   let appError: unknown;
   let outcome: ChallengeOutcome;
-  const codeFailures = (account: string) => ({ spec: core.specs.secondFactor, key: `{${account}}` });
   try {
-    outcome = await core.challenges.verify(
-      p.token,
-      { device: p.device, purpose: p.purpose, account: p.account },
-      async (userId) => {
-        if (p.userId !== undefined && userId !== p.userId) return false;
-        try {
-          return (await p.verifySecondFactor(userId, p.code, req)) === true;
-        } catch (error) {
-          appError = error;
-          return false;
-        }
-      },
-      // Per account, across challenges: new challenges must not mean new guesses.
-      async (binding) => {
-        const read = await core.insured.run((s) => s.read({ counters: [codeFailures(binding.account)], keys: [] }));
-        return (read.value.counters[0]?.consumed ?? 0) < core.config.secondFactor.limit;
-      },
-    );
-    if (!outcome.ok && outcome.failure === 'wrong-code' && outcome.binding) {
-      const ref = codeFailures(outcome.binding.account);
-      await core.insured.run((s) => s.add([{ ...ref, points: 1 }]));
-    }
+    outcome = await core.challenges.verify(p.token, p.code, { device: p.device, purpose: p.purpose, account: p.account }, async (userId) => {
+      try {
+        const right = (await p.verifySecondFactor(userId, p.code, req)) === true;
+        return right && (p.userId === undefined || userId === p.userId);
+      } catch (error) {
+        appError = error;
+        return false;
+      }
+    });
   } catch {
     return { kind: 'store-error' };
   }
   if (appError !== undefined) return { kind: 'app-error', error: appError };
+  const at = core.config.now();
   core.emit('challenge', {
     route: p.route,
     purpose: p.purpose,
     outcome: outcome.ok ? 'passed' : 'failed',
     failure: outcome.ok ? undefined : outcome.failure,
     account: outcome.binding?.account ?? p.account,
-    at: core.config.now(),
+    at,
   });
+  const wrong = !outcome.ok && outcome.failure !== 'wrong-password' ? outcome.liveWrongCodes : undefined;
+  const limit = core.config.secondFactor.limit;
+  if (wrong !== undefined && outcome.binding?.userId && (wrong === limit || (GUESSING_ALERTS.has(wrong) && wrong < limit))) {
+    core.emit('second-factor.guessing', {
+      userId: outcome.binding.userId,
+      purpose: p.purpose,
+      wrongCodes: wrong,
+      limit,
+      blocked: wrong >= limit,
+      at,
+    });
+  }
   return { kind: 'outcome', outcome };
 }

@@ -9,6 +9,12 @@ export interface BreachedPasswordSource {
    * fail open (resolve `false`) and report through their own `onError`; they do not reject.
    */
   isBreached(password: string): Promise<boolean>;
+  /**
+   * A synchronous, local answer, for sources that have one (an in-memory corpus). Login
+   * attempts are only checked against these: a network lookup on every attacker request would
+   * hand the attacker our latency budget.
+   */
+  has?(password: string): boolean;
 }
 
 /**
@@ -16,10 +22,12 @@ export interface BreachedPasswordSource {
  * the network is only asked about passwords it does not already know.
  */
 export function anyBreached(...sources: readonly BreachedPasswordSource[]): BreachedPasswordSource {
+  const local = sources.filter((s) => typeof s.has === 'function');
   return {
     async isBreached(password) {
       for (const source of sources) if (await source.isBreached(password)) return true;
       return false;
     },
+    ...(local.length > 0 ? { has: (password: string) => local.some((s) => s.has?.(password) === true) } : {}),
   };
 }

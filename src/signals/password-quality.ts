@@ -1,11 +1,13 @@
 import type { Signal } from './signal.js';
 
 /**
- * Facts about the account's password, learnt when it last authenticated (never from the
- * attempt being scored, which would turn the response into a validity oracle).
+ * Facts about the account's password, learnt on the owner's own device (never from the attempt
+ * being scored, which would turn the response into a validity oracle). Only registered accounts
+ * have them, so on a login they only ever score a known device: a stranger's answer must not
+ * depend on whether the address has an account.
  */
-export const passwordQualitySignal: Signal = ({ passwordFlags, config }) => {
-  if (!passwordFlags) return [];
+export const passwordQualitySignal: Signal = ({ passwordFlags, config, route, deviceKnown }) => {
+  if (!passwordFlags || (route === 'login' && !deviceKnown)) return [];
   const reasons = [];
   if (passwordFlags.breached) {
     reasons.push({

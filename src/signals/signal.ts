@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../config.js';
-import type { CounterValue } from '../stores/store.js';
 import type { Reason } from '../types.js';
+import type { CounterValues } from './velocity.js';
 
 /** Per-account password facts remembered after the account last authenticated. */
 export interface PasswordFlags {
@@ -12,11 +12,15 @@ export interface PasswordFlags {
 /** Everything the signals look at, read from the store in one round trip beforehand. */
 export interface SignalInput {
   readonly config: ResolvedConfig;
-  /** Velocity counters by family name (see `velocity.ts`). */
-  readonly counters: ReadonlyMap<string, CounterValue>;
+  /** Velocity counters by name (see `velocity.ts`). */
+  readonly counters: CounterValues;
+  /** `login` (an unauthenticated attempt) or `change` (a signed-in session changing credentials). */
+  readonly route: 'login' | 'change';
   /** undefined: the request carried no valid device cookie. */
   readonly deviceKnown: boolean | undefined;
   readonly leakedAddress: boolean;
+  /** The submitted password is a common or breached one (right or wrong); undefined: none submitted. */
+  readonly listedPassword?: boolean;
   readonly passwordFlags: PasswordFlags | undefined;
   readonly waveActive: boolean;
   /** Epoch ms of the account's latest credential change, if recent. */

@@ -7,23 +7,36 @@ import type { Signal } from './signal.js';
 export const family = {
   ip: 'fail_ip',
   subnet: 'fail_net',
+  site: 'fail_site',
+  listedPasswords: 'listed_ip',
   ipAccount: 'fail_ipacct',
   accountsPerIp: 'accts_ip',
   account: 'fail_acct',
-  attempts: 'att_all',
-  failures: 'fail_all',
-  /** Wrong second-factor codes per account. */
+  /** Wave evidence per time bucket: failures from unknown devices, attempts on missing accounts. */
+  evidence: 'wave_ev',
+  /** Wrong codes on challenges that followed a right password (per account). */
   secondFactor: 'fail_2fa',
+  /** Wrong codes on challenges that followed a wrong password (per account; the typo path). */
+  secondFactorDoomed: 'fail_2fa_x',
 } as const;
 
 type RuleName = keyof VelocityOptions;
 
 /** Families that describe where attempts come from (blockable), as opposed to whom they target. */
-const SOURCE_RULES: ReadonlySet<RuleName> = new Set(['ip', 'subnet', 'ipAccount', 'accountsPerIp']);
+const SOURCE_RULES: ReadonlySet<RuleName> = new Set(['ip', 'subnet', 'site', 'listedPasswords', 'ipAccount', 'accountsPerIp']);
+
+/**
+ * What a known device is scored on: only evidence against this account from where it stands.
+ * Everything else a source did was done by someone else on the same address (an office, a
+ * carrier-grade NAT), and must not fall on the owner's device.
+ */
+const KNOWN_DEVICE_RULES: ReadonlySet<RuleName> = new Set(['ipAccount']);
 
 const describe: Record<RuleName, string> = {
   ip: 'failed logins from this IP',
   subnet: 'failed logins from this subnet',
+  site: 'failed logins from this IPv6 /48',
+  listedPasswords: 'attempts with common or breached passwords from this IP',
   ipAccount: 'failed logins for this account from this IP',
   accountsPerIp: 'distinct accounts failing from this IP',
   account: 'failed logins for this account',
@@ -32,58 +45,99 @@ const describe: Record<RuleName, string> = {
 export interface VelocityIds {
   readonly ip: string;
   readonly subnet: string;
+  /** IPv6 /48; absent for IPv4. */
+  readonly site?: string;
   readonly account: string;
 }
 
-/** The counter specs a configuration implies, by family name. */
-export function counterSpecs(config: ResolvedConfig): Record<keyof typeof family, CounterSpec> {
+export type CounterSpecs = Record<keyof typeof family, CounterSpec>;
+
+/** The counter specs a configuration implies, by family. */
+export function counterSpecs(config: ResolvedConfig): CounterSpecs {
   const spec = (name: string, rule: Pick<VelocityRule, 'limit' | 'windowSec'>): CounterSpec => ({
     name,
     points: rule.limit,
     durationSec: rule.windowSec,
   });
   const v = config.velocity;
-  const wave = { limit: config.wave.minFailures, windowSec: config.wave.windowSec };
   return {
     ip: spec(family.ip, v.ip),
     subnet: spec(family.subnet, v.subnet),
+    site: spec(family.site, v.site),
+    listedPasswords: spec(family.listedPasswords, v.listedPasswords),
     ipAccount: spec(family.ipAccount, v.ipAccount),
     accountsPerIp: spec(family.accountsPerIp, v.accountsPerIp),
     account: spec(family.account, v.account),
-    attempts: spec(family.attempts, wave),
-    failures: spec(family.failures, wave),
+    // A bucket must outlive the next one, which reads it as "the previous bucket".
+    evidence: spec(family.evidence, { limit: config.wave.minFailures, windowSec: config.wave.windowSec * 2 }),
     secondFactor: spec(family.secondFactor, config.secondFactor),
+    secondFactorDoomed: spec(family.secondFactorDoomed, config.secondFactor),
   };
 }
 
-/**
- * The counters one login decision reads. Keys that involve the account carry it as a hash
- * tag; global counters use a single fixed key.
- */
-export function velocityRefs(specs: ReturnType<typeof counterSpecs>, ids: VelocityIds): CounterRef[] {
-  const pairKey = `{${ids.account}}:${ids.ip}`;
-  return [
-    { spec: specs.ip, key: ids.ip },
-    { spec: specs.subnet, key: ids.subnet },
-    { spec: specs.ipAccount, key: pairKey },
-    { spec: specs.accountsPerIp, key: ids.ip },
-    { spec: specs.account, key: `{${ids.account}}` },
-    { spec: specs.attempts, key: 'all' },
-    { spec: specs.failures, key: 'all' },
-  ];
+/** The counters one login decision reads, by name: increments and refunds say which they mean. */
+export interface VelocityRefs {
+  readonly ip: CounterRef;
+  readonly subnet: CounterRef;
+  readonly site: CounterRef | undefined;
+  readonly listedPasswords: CounterRef;
+  readonly ipAccount: CounterRef;
+  readonly accountsPerIp: CounterRef;
+  readonly account: CounterRef;
+  readonly evidence: CounterRef;
+  readonly evidencePrevious: CounterRef;
+}
+
+export type VelocityRefName = keyof VelocityRefs;
+
+/** The time bucket the wave counters of `now` fall in. */
+export function waveBucket(now: number, config: ResolvedConfig): number {
+  return Math.floor(now / (config.wave.windowSec * 1000));
 }
 
 /**
+ * Keys that involve the account carry it as a hash tag; the wave's evidence is global, one key
+ * per time bucket, so the previous bucket can be read whole.
+ */
+export function velocityRefs(specs: CounterSpecs, ids: VelocityIds, bucket: number): VelocityRefs {
+  return {
+    ip: { spec: specs.ip, key: ids.ip },
+    subnet: { spec: specs.subnet, key: ids.subnet },
+    site: ids.site === undefined ? undefined : { spec: specs.site, key: ids.site },
+    listedPasswords: { spec: specs.listedPasswords, key: ids.ip },
+    ipAccount: { spec: specs.ipAccount, key: `{${ids.account}}:${ids.ip}` },
+    accountsPerIp: { spec: specs.accountsPerIp, key: ids.ip },
+    account: { spec: specs.account, key: `{${ids.account}}` },
+    evidence: { spec: specs.evidence, key: `all:${bucket}` },
+    evidencePrevious: { spec: specs.evidence, key: `all:${bucket - 1}` },
+  };
+}
+
+/** The refs as a list for one store read, with the name of each position. */
+export function refList(refs: VelocityRefs): { names: VelocityRefName[]; list: CounterRef[] } {
+  const names: VelocityRefName[] = [];
+  const list: CounterRef[] = [];
+  for (const [name, ref] of Object.entries(refs) as [VelocityRefName, CounterRef | undefined][]) {
+    if (!ref) continue;
+    names.push(name);
+    list.push(ref);
+  }
+  return { names, list };
+}
+
+export type CounterValues = ReadonlyMap<VelocityRefName, CounterValue>;
+
+/**
  * Reaching a rule's limit adds its points; reaching half of it adds half, as an early warning.
- * Failures against the account say the account is under attack, not that this device is the
- * attacker: they raise risk for devices the account has not used, never for its known ones.
+ * A known device is scored only on failures for its own account from its own address, and
+ * never on a source reason: it cannot be blocked because others share its address.
  */
 export const velocitySignal: Signal = ({ counters, config, deviceKnown }) => {
   const reasons: Reason[] = [];
   for (const name of Object.keys(describe) as RuleName[]) {
-    if (name === 'account' && deviceKnown) continue;
+    if (deviceKnown && !KNOWN_DEVICE_RULES.has(name)) continue;
     const rule = config.velocity[name];
-    const consumed = counters.get(family[name])?.consumed ?? 0;
+    const consumed = counters.get(name)?.consumed ?? 0;
     const half = Math.ceil(rule.limit / 2);
     if (consumed < half || rule.points === 0) continue;
     const points = consumed >= rule.limit ? rule.points : Math.round(rule.points / 2);
@@ -91,7 +145,7 @@ export const velocitySignal: Signal = ({ counters, config, deviceKnown }) => {
       signal: `velocity.${name}`,
       points,
       detail: `${consumed} ${describe[name]} in ${formatWindow(rule.windowSec)} (limit ${rule.limit})`,
-      ...(SOURCE_RULES.has(name) ? { source: true } : {}),
+      ...(SOURCE_RULES.has(name) && !deviceKnown ? { source: true } : {}),
     });
   }
   return reasons;
@@ -101,11 +155,11 @@ export const velocitySignal: Signal = ({ counters, config, deviceKnown }) => {
  * How long a blocked source should wait: until the latest window that reached its limit
  * resets, or, when only half-way counters added up to a block, the latest of those.
  */
-export function retryAfterMs(counters: ReadonlyMap<string, CounterValue>, config: ResolvedConfig): number {
+export function retryAfterMs(counters: CounterValues, config: ResolvedConfig): number {
   let full = 0;
   let half = 0;
-  for (const name of Object.keys(describe) as RuleName[]) {
-    const value = counters.get(family[name]);
+  for (const name of SOURCE_RULES) {
+    const value = counters.get(name);
     if (!value) continue;
     const limit = config.velocity[name].limit;
     if (value.consumed >= limit) full = Math.max(full, value.msBeforeNext);

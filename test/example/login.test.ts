@@ -18,8 +18,22 @@ const login = (app: ExchangeApp['app'], user: { email: string; password: string 
   post(app, '/auth/login', { email: user.email, password: user.password }, client);
 
 describe('login: allow and known devices', () => {
-  it('lets a non-leaked account in from a new device and remembers the device', async () => {
+  it('steps up a non-leaked account on a new device too (default posture), then knows the device', async () => {
     const { cast, app, exchange } = await start();
+    const stepped = await login(app, cast.carol, { ip: '203.0.113.10' });
+    expect(stepped.status).toBe(401);
+    expect(stepped.body.error).toBe('step_up_required');
+    const enrolled = await loginAndEnrol(app, cast.carol, { ip: '203.0.113.10' });
+    expect(enrolled.challenged).toBe(true);
+    const decisions: Decision[] = [];
+    exchange.shield!.on('decision', (d) => decisions.push(d));
+    const again = await login(app, cast.carol, { ip: '203.0.113.10', cookie: enrolled.cookie });
+    expect(again.status).toBe(200);
+    expect(decisions.at(-1)?.reasons.map((r) => r.signal)).toContain('device.known');
+  });
+
+  it('adaptive posture: lets a non-leaked account in from a new device and remembers the device', async () => {
+    const { cast, app, exchange } = await start({ shieldOptions: { posture: 'adaptive' } });
     const first = await login(app, cast.carol, { ip: '203.0.113.10' });
     expect(first.status).toBe(200);
     expect(first.body.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -191,15 +205,18 @@ describe('no credential-validity oracle', () => {
     expect(deviceCookie(right)).toBeUndefined();
   });
 
-  it("a wrong password's challenge can never be passed, even with the correct TOTP", async () => {
+  it("a wrong password's challenge never opens a session: the correct TOTP only tells the owner the password was wrong", async () => {
     const { cast, app } = await start();
     const client = { ip: '203.0.113.3' };
     const wrong = await login(app, { email: cast.leakedBob.email, password: 'not-his-password' }, client);
     expect(wrong.body.error).toBe('step_up_required');
     const res = await post(app, '/auth/login/verify', { challenge: wrong.body.challenge, code: await code(cast.leakedBob) }, client);
     expect(res.status).toBe(401);
-    expect(res.body).toEqual({ error: 'invalid_code' });
-    expect(deviceCookie(res)).toBeUndefined();
+    expect(res.body).toEqual({ error: 'invalid_credentials' });
+    expect(res.body.token).toBeUndefined();
+    // Single use: the same challenge and code again are refused as an unknown challenge.
+    const again = await post(app, '/auth/login/verify', { challenge: wrong.body.challenge, code: await code(cast.leakedBob) }, client);
+    expect(again.body).toEqual({ error: 'invalid_code' });
   });
 });
 
@@ -213,8 +230,8 @@ describe('no account enumeration', () => {
     cookie: deviceCookie(res) !== undefined,
   });
 
-  it('allow path: unknown and known account with a wrong password answer identically', async () => {
-    const { cast, app } = await start();
+  it('allow path (adaptive posture): unknown and known account with a wrong password answer identically', async () => {
+    const { cast, app } = await start({ shieldOptions: { posture: 'adaptive' } });
     const known = await login(app, { email: cast.carol.email, password: 'wrong-password-1' }, { ip: '203.0.113.20' });
     const unknown = await login(app, { email: 'nobody@example.test', password: 'wrong-password-1' }, { ip: '203.0.113.21' });
     expect(known.status).toBe(401);

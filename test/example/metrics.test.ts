@@ -23,7 +23,7 @@ function sample(text: string, metric: string, labels: Record<string, string>): n
 describe('GET /metrics', () => {
   it('serves Prometheus text with decisions by kind/action/outcome, and no email, IP, device or token', async () => {
     const cast = testUsers();
-    exchange = await startExchange(cast);
+    exchange = await startExchange(cast, { shieldOptions: { posture: 'adaptive' } });
     const { app } = exchange;
     const before = await request(app).get('/metrics');
     expect(before.status).toBe(200);
@@ -68,7 +68,7 @@ describe('GET /metrics', () => {
 
   it('counts withdrawal locks; absent when the shield is off', async () => {
     const cast = testUsers();
-    exchange = await startExchange(cast);
+    exchange = await startExchange(cast, { shieldOptions: { posture: 'adaptive' } });
     const login = await post(exchange.app, '/auth/login', { email: cast.carol.email, password: cast.carol.password });
     const me = { token: login.body.token as string, cookie: deviceCookie(login) };
     const change = await post(exchange.app, '/account/password', { currentPassword: cast.carol.password, newPassword: 'orbit-Lantern-quietly-58-mosaic' }, me);

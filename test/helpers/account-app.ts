@@ -32,7 +32,8 @@ export function accountApp(options: ShieldOptions = {}) {
   const app = express();
   app.set('trust proxy', 'loopback');
   app.use(express.json({ limit: '16kb' }));
-  const shield = createShield({ secret: SECRET, app, ...options });
+  // Adaptive posture unless a test asks otherwise: these tests are about credential changes.
+  const shield = createShield({ secret: SECRET, app, posture: 'adaptive', ...options });
   shield.on('decision', (d) => events.decisions.push(d));
   shield.on('credential.changed', (e) => events.changed.push(e));
   shield.on('withdrawals.locked', (e) => events.locked.push(e));

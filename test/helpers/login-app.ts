@@ -4,13 +4,17 @@ import { createShield } from '../../src/index.js';
 
 export const SECRET = 's'.repeat(40);
 
-/** A minimal app with its own password and second-factor checks, guarded by the shield. */
+/**
+ * A minimal app with its own password and second-factor checks, guarded by the shield. It
+ * scores in the adaptive posture unless `options.posture` says otherwise: these tests are about
+ * the scoring itself; the strict default has its own tests (test/login/posture.test.ts).
+ */
 export function loginApp(options: ShieldOptions = {}, users: Record<string, { id: string; password: string; code: string }> = {}) {
   const app = express();
   app.set('trust proxy', 'loopback');
   app.use(express.json({ limit: '16kb' }));
   const decisions: Decision[] = [];
-  const shield = createShield({ secret: SECRET, app, ...options });
+  const shield = createShield({ secret: SECRET, app, posture: 'adaptive', ...options });
   shield.on('decision', (d) => decisions.push(d));
   const byId = new Map(Object.values(users).map((u) => [u.id, u]));
   app.post(

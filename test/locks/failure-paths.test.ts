@@ -110,39 +110,8 @@ describe('credential changes when the lock store fails', () => {
   });
 });
 
-describe('second-factor guessing', () => {
-  it('caps wrong codes per account across challenges, then refuses even the right code', async () => {
-    const { app, issue } = setup({ secondFactor: { limit: 4 } });
-    // A stolen session used from a new IP for every challenge: per-IP limits never trigger.
-    const from = (i: number) => ({ auth: `Bearer ${token}`, ip: `198.51.${i}.7` });
-    const token = issue('u1');
-    const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const ch = (await post(app, '/account/2fa/reset', from(i), {})).body.challenge;
-      expect(ch).toEqual(expect.any(String));
-      for (let j = 0; j < 2; j++) statuses.push((await post(app, '/account/2fa/reset', from(i), { challenge: ch, code: `00000${j}` })).status);
-    }
-    expect(statuses.slice(0, 4)).toEqual([401, 401, 401, 401]);
-    expect(statuses.slice(4)).toEqual([429, 429]);
-    const ch = (await post(app, '/account/2fa/reset', from(9), {})).body.challenge;
-    expect((await post(app, '/account/2fa/reset', from(9), { challenge: ch, code: '111111' })).status).toBe(429);
-  });
-
-  it('caps wrong login step-up codes per account the same way, whether the password was right or wrong', async () => {
-    const { app } = setup({ secondFactor: { limit: 3 }, leakedAddresses: ['alice@example.com'] });
-    let n = 0;
-    const verify = async (password: string, code: string) => {
-      const ip = `203.0.${++n}.9`;
-      const ch = (await request(app).post('/login').set('X-Forwarded-For', ip).send({ email: 'alice@example.com', password })).body.challenge;
-      expect(ch).toEqual(expect.any(String));
-      return (await request(app).post('/login/verify').set('X-Forwarded-For', ip).send({ challenge: ch, code })).status;
-    };
-    expect([await verify('nope', '000000'), await verify('Tr0ub4dor&3-horse', '000000'), await verify('nope', '000000')]).toEqual([
-      401, 401, 401,
-    ]);
-    expect(await verify('Tr0ub4dor&3-horse', '111111')).toBe(429);
-  });
-
+describe('second-factor guessing on credential changes', () => {
+  // The per-account second-factor budget has its own tests: test/login/second-factor-budget.test.ts.
   it('counts failed change codes against the source IP like failed logins', async () => {
     const { app, issue } = setup({ velocity: { ip: { limit: 4 } } });
     const s = { auth: `Bearer ${issue('u1')}` };

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeApp } from '../../examples/exchange-server/app.js';
 import type { Decision } from '../../src/index.js';
 import { createRedisStoreFromUrl, type RedisStore } from '../../src/stores/redis.js';
-import { type Cast, code, deviceCookie, get, post, SECRET, startExchange, testUsers } from '../example/helpers.js';
+import { type Cast, code, deviceCookie, get, loginAndEnrol, post, SECRET, startExchange, testUsers } from '../example/helpers.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis.js';
 
 /**
@@ -47,11 +47,11 @@ afterAll(async () => {
 });
 
 describe('flows on a 3-master Redis Cluster, across two instances', () => {
-  it('a device that logged in through A is known to B', async () => {
+  it('a device that passed step-up through A is known to B', async () => {
     const ip = '198.51.100.10';
-    const first = await post(a.app, '/auth/login', { email: cast.carol.email, password: cast.carol.password }, { ip });
-    expect(first.status, JSON.stringify(first.body)).toBe(200);
-    const cookie = deviceCookie(first);
+    const first = await loginAndEnrol(a.app, cast.carol, { ip });
+    expect(first.challenged).toBe(true);
+    const cookie = first.cookie;
     expect(cookie).toBeDefined();
 
     const again = await post(b.app, '/auth/login', { email: cast.carol.email, password: cast.carol.password }, { ip, cookie });
@@ -92,13 +92,12 @@ describe('flows on a 3-master Redis Cluster, across two instances', () => {
   it('a password change through A locks withdrawals through B; an admin unlock frees both', async () => {
     const ip = '198.51.100.12';
     const user = cast.frank;
-    const onA = await post(a.app, '/auth/login', { email: user.email, password: user.password }, { ip });
-    expect(onA.status, JSON.stringify(onA.body)).toBe(200);
-    const cookie = deviceCookie(onA);
+    const onA = await loginAndEnrol(a.app, user, { ip });
+    const cookie = onA.cookie;
     // Sessions belong to each instance; the lock is what they share.
     const onB = await post(b.app, '/auth/login', { email: user.email, password: user.password }, { ip, cookie });
     expect(onB.status, JSON.stringify(onB.body)).toBe(200);
-    const tokenA = onA.body.token as string;
+    const tokenA = onA.token;
     const tokenB = onB.body.token as string;
     const withdraw = (app: ExchangeApp, token: string) => post(app.app, '/wallet/withdrawals', { amount: '0.5', address: ADDRESS }, { ip, token });
     expect((await withdraw(b, tokenB)).status).toBe(201);

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { generateSecret } from 'otplib';
+import { generate, generateSecret } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisCommand } from '../support/resp.js';
 import { type RedisProcess, startRedis } from '../support/redis.js';
@@ -107,6 +107,14 @@ async function call(server: Server, path: string, body: unknown, headers: Record
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, ...(cookie ? { cookie } : {}) };
 }
 
+/** A login from a new device: answers the step-up with the user's TOTP code on the same server. */
+async function loginWithStepUp(server: Server, user: (typeof users)[number], headers: Record<string, string>): Promise<Reply> {
+  const first = await call(server, '/auth/login', { email: user.email, password: user.password }, headers);
+  if (first.status !== 401 || first.body['error'] !== 'step_up_required') return first;
+  const code = await generate({ secret: user.totpSecret, epoch: Math.floor(Date.now() / 1000) });
+  return call(server, '/auth/login/verify', { challenge: first.body['challenge'], code }, headers);
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'account-shield-instances-'));
   await writeFile(join(dir, 'users.json'), JSON.stringify(users));
@@ -161,7 +169,7 @@ describe('two example-server processes sharing one Redis', () => {
     const [a, b] = servers as [Server, Server];
     const owner = users[0]!;
     const ip = '192.0.2.44';
-    const onA = await call(a, '/auth/login', { email: owner.email, password: owner.password }, { 'x-forwarded-for': ip });
+    const onA = await loginWithStepUp(a, owner, { 'x-forwarded-for': ip });
     expect(onA.status, JSON.stringify(onA.body)).toBe(200);
     expect(onA.cookie).toBeDefined();
     const cookie = onA.cookie!;
@@ -187,7 +195,7 @@ describe('two example-server processes sharing one Redis', () => {
 
     // The other user is untouched.
     const other = users[1]!;
-    const otherOnB = await call(b, '/auth/login', { email: other.email, password: other.password }, { 'x-forwarded-for': ip, cookie });
+    const otherOnB = await loginWithStepUp(b, other, { 'x-forwarded-for': ip, cookie });
     expect(otherOnB.status, JSON.stringify(otherOnB.body)).toBe(200);
     const otherWithdrawal = await call(
       b,

@@ -8,8 +8,8 @@ import { addressInputs, boundedPrefix, L33T_CHARS, passwordStrength } from '../.
 import { passwordQualitySignal } from '../../src/signals/password-quality.js';
 import { recentChangeSignal } from '../../src/signals/recent-change.js';
 import type { SignalInput } from '../../src/signals/signal.js';
-import { family, retryAfterMs, velocitySignal } from '../../src/signals/velocity.js';
-import { isWave, waveSignal } from '../../src/signals/wave.js';
+import { type CounterValues, retryAfterMs, velocitySignal } from '../../src/signals/velocity.js';
+import { BASELINE_WARMUP_BUCKETS, isWave, nextBaseline, waveSignal } from '../../src/signals/wave.js';
 
 const config = resolveConfig({ secret: 'k'.repeat(40) });
 
@@ -17,6 +17,7 @@ function input(overrides: Partial<SignalInput> = {}): SignalInput {
   return {
     config,
     counters: new Map(),
+    route: 'login',
     deviceKnown: undefined,
     leakedAddress: false,
     passwordFlags: undefined,
@@ -26,8 +27,8 @@ function input(overrides: Partial<SignalInput> = {}): SignalInput {
   };
 }
 
-const counters = (entries: Record<string, number>) =>
-  new Map(Object.entries(entries).map(([k, consumed]) => [k, { consumed, msBeforeNext: 120_000 }]));
+const counters = (entries: Record<string, number>): CounterValues =>
+  new Map(Object.entries(entries).map(([k, consumed]) => [k, { consumed, msBeforeNext: 120_000 }])) as CounterValues;
 
 describe('leaked-address signal', () => {
   it('adds points only for leaked addresses', () => {
@@ -48,19 +49,19 @@ describe('device signal', () => {
 
 describe('velocity signal', () => {
   it('is silent below half of every limit', () => {
-    expect(velocitySignal(input({ counters: counters({ [family.ip]: 9, [family.account]: 4 }) }))).toEqual([]);
+    expect(velocitySignal(input({ counters: counters({ ip: 9, account: 4 }) }))).toEqual([]);
   });
   it('warns at half a limit and adds full points at the limit', () => {
-    const half = velocitySignal(input({ counters: counters({ [family.ip]: 10 }) }));
+    const half = velocitySignal(input({ counters: counters({ ip: 10 }) }));
     expect(half).toEqual([expect.objectContaining({ signal: 'velocity.ip', points: 50 })]);
-    const full = velocitySignal(input({ counters: counters({ [family.ip]: 20 }) }));
+    const full = velocitySignal(input({ counters: counters({ ip: 20 }) }));
     expect(full).toEqual([expect.objectContaining({ signal: 'velocity.ip', points: 100 })]);
     expect(full[0]?.detail).toContain('20 failed logins from this IP in 15 min (limit 20)');
   });
   it('covers subnet, ip+account, distinct accounts per ip and account', () => {
     const reasons = velocitySignal(
       input({
-        counters: counters({ [family.subnet]: 60, [family.ipAccount]: 5, [family.accountsPerIp]: 10, [family.account]: 10 }),
+        counters: counters({ subnet: 60, ipAccount: 5, accountsPerIp: 10, account: 10 }),
       }),
     );
     expect(reasons.map((r) => r.signal).sort()).toEqual([
@@ -71,25 +72,40 @@ describe('velocity signal', () => {
     ]);
   });
   it('does not hold failures against the account against its known devices', () => {
-    const attacked = counters({ [family.account]: 10 });
+    const attacked = counters({ account: 10 });
     expect(velocitySignal(input({ counters: attacked, deviceKnown: true }))).toEqual([]);
     expect(velocitySignal(input({ counters: attacked, deviceKnown: false }))).toHaveLength(1);
   });
   it("never lets a victim's account counter alone block (it caps at challenge)", () => {
-    const reasons = velocitySignal(input({ counters: counters({ [family.account]: 1000 }) }));
+    const reasons = velocitySignal(input({ counters: counters({ account: 1000 }) }));
     expect(reasons.reduce((s, r) => s + r.points, 0)).toBeLessThan(config.thresholds.block);
   });
   it('computes Retry-After from the exceeded window', () => {
-    expect(retryAfterMs(counters({ [family.ip]: 20 }), config)).toBe(120_000);
+    expect(retryAfterMs(counters({ ip: 20 }), config)).toBe(120_000);
     expect(retryAfterMs(new Map(), config)).toBe(60_000);
   });
 });
 
 describe('wave signal', () => {
-  it('needs enough failures and a high enough failure ratio', () => {
-    expect(isWave(100, 150, config.wave)).toBe(true);
-    expect(isWave(100, 10_000, config.wave)).toBe(false);
-    expect(isWave(3, 3, config.wave)).toBe(false);
+  const reading = (evidence: number, baseline?: number, evidencePrevious = 0) => ({ evidence, evidencePrevious, baseline });
+  it('needs enough evidence, and a surge over the learnt baseline', () => {
+    expect(isWave(reading(29), config.wave)).toBe(false);
+    expect(isWave(reading(30), config.wave)).toBe(true);
+    expect(isWave(reading(200, 100), config.wave)).toBe(false);
+    expect(isWave(reading(300, 100), config.wave)).toBe(true);
+    expect(isWave(reading(0, 100, 300), config.wave)).toBe(true); // the previous, complete bucket
+  });
+  it('learns a baseline that warms up as a mean, then rises slowly and never learns a surge', () => {
+    let b = nextBaseline(undefined, 40, config.wave);
+    expect(b).toEqual({ perBucket: 40, buckets: 1 });
+    b = nextBaseline(b, 60, config.wave);
+    expect(b.perBucket).toBe(50);
+    expect(nextBaseline(b, 500, config.wave)).toEqual(b); // a surge teaches nothing
+    let warm = { perBucket: 100, buckets: BASELINE_WARMUP_BUCKETS };
+    // An attacker ramping up just under the surge threshold, every minute for a day.
+    for (let minute = 0; minute < 1440; minute++) warm = nextBaseline(warm, warm.perBucket * 2.9, config.wave);
+    expect(warm.perBucket).toBeLessThan(100 * 5);
+    expect(nextBaseline({ perBucket: 100, buckets: 100 }, 0, config.wave).perBucket).toBe(90);
   });
   it('raises risk only for devices that are not known', () => {
     expect(waveSignal(input({ waveActive: true, deviceKnown: false }))).toHaveLength(1);
@@ -99,14 +115,20 @@ describe('wave signal', () => {
 });
 
 describe('password quality and recent change signals', () => {
-  it('flags breached and weak account passwords', () => {
-    const reasons = passwordQualitySignal(input({ passwordFlags: { score: 0, breached: true } }));
+  it("flags breached and weak account passwords on the owner's device and on credential changes", () => {
+    const flags = { score: 0, breached: true };
+    const reasons = passwordQualitySignal(input({ passwordFlags: flags, deviceKnown: true }));
     expect(reasons.map((r) => r.signal)).toEqual(['password.breached', 'password.weak']);
-    expect(passwordQualitySignal(input({ passwordFlags: { score: 4, breached: false } }))).toEqual([]);
+    expect(passwordQualitySignal(input({ passwordFlags: flags, route: 'change' }))).toHaveLength(2);
+    expect(passwordQualitySignal(input({ passwordFlags: { score: 4, breached: false }, deviceKnown: true }))).toEqual([]);
   });
-  it('raises risk on new devices after a recent credential change', () => {
-    expect(recentChangeSignal(input({ recentChangeAt: 1, deviceKnown: false }))).toHaveLength(1);
-    expect(recentChangeSignal(input({ recentChangeAt: 1, deviceKnown: true }))).toHaveLength(0);
+  it("never scores account state on a stranger's login (it would tell registered addresses apart)", () => {
+    expect(passwordQualitySignal(input({ passwordFlags: { score: 0, breached: true }, deviceKnown: false }))).toEqual([]);
+    expect(recentChangeSignal(input({ recentChangeAt: 1, deviceKnown: false }))).toEqual([]);
+  });
+  it('raises risk on new devices changing credentials after a recent credential change', () => {
+    expect(recentChangeSignal(input({ route: 'change', recentChangeAt: 1, deviceKnown: false }))).toHaveLength(1);
+    expect(recentChangeSignal(input({ route: 'change', recentChangeAt: 1, deviceKnown: true }))).toHaveLength(0);
   });
 });
 
