@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExchangeApp } from '../../examples/exchange-server/app.js';
 import { MAX_STARTS_PER_HOUR } from '../../examples/exchange-server/email-change.js';
 import type { Protection } from '../../examples/exchange-server/options.js';
-import { type ClientOptions, loginAndEnrol, post, useExchange } from './helpers.js';
+import { type ClientOptions, loginAndEnrol, post, type TestUser, useExchange } from './helpers.js';
 
 /**
  * Issue 10, row 12: `POST /account/email` answered `400 email_unavailable` for registered
@@ -22,7 +22,7 @@ function visible(res: Awaited<ReturnType<typeof post>>) {
   return { status: res.status, text: res.text, headers };
 }
 
-async function signIn(exchange: ExchangeApp, user: { email: string; password: string; totpSecret: string }, ip = '192.0.2.90') {
+async function signIn(exchange: ExchangeApp, user: TestUser, ip = '192.0.2.90') {
   const session = await loginAndEnrol(exchange.app, user, { ip });
   return { token: session.token, cookie: session.cookie, ip } satisfies ClientOptions;
 }

@@ -124,6 +124,8 @@ export async function buildChangeServer(options: ChangeServerOptions): Promise<{
     secret: options.secret,
     store: killingStore(redis, options),
     app,
+    // No device cookies in this app: new devices are scored (and let through), not stepped up.
+    posture: 'adaptive',
     now: () => Date.now() + offset,
     logger: { warn: () => {}, error: (line) => console.error(line) },
   });

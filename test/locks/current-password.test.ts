@@ -16,7 +16,9 @@ function setup() {
   const app = express();
   app.set('trust proxy', 'loopback');
   app.use(express.json());
-  shield = createShield({ secret: 'p'.repeat(40), app });
+  // No device cookies in this app: the adaptive posture scores new devices instead of always
+  // stepping them up, so what is tested is the current-password count.
+  shield = createShield({ secret: 'p'.repeat(40), app, posture: 'adaptive' });
   let password = 'Tr0ub4dor&3-horse';
   const getUser = (req: Request) => (req.headers.authorization ? { userId: 'u1', email: 'alice@example.com', sessionStartedAt: Date.now() } : undefined);
   app.post(
