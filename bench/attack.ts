@@ -2,7 +2,7 @@
  * `npm run bench [-- --quick]`: the same credential-stuffing traffic, in one run, against the
  * example exchange with no protection, with the two defences people use today, and with the
  * shield; then what the shield costs per request. Prints a table per scenario and writes
- * bench/results.json, bench/REPORT.md and bench/chart.svg.
+ * bench/results.json, bench/REPORT.md and bench/chart.svg (+ chart.png).
  *
  *   --quick              CI smoke: small budgets, under two minutes in all
  *   --strict             exit 1 when the shield misses a goal (default: 0 once the run completed)
@@ -15,12 +15,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { PROTECTIONS, type Protection, parseDecisions, startExchange, summariseDecisions, writeSeed } from './lib/exchange.js';
+import { writeChart } from './lib/chart.js';
 import { Target } from './lib/http.js';
 import { FULL, type Mode, QUICK } from './lib/modes.js';
 import { buildPopulation } from './lib/population.js';
 import {
   type BenchResults,
-  chartSvg,
   consoleTables,
   evaluateGoals,
   jsonResults,
@@ -119,9 +119,9 @@ async function main(): Promise<number> {
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'results.json'), `${JSON.stringify(jsonResults(results), null, 2)}\n`);
   await writeFile(join(out, 'REPORT.md'), markdownReport(results));
-  await writeFile(join(out, 'chart.svg'), chartSvg(results));
+  await writeChart(results, out);
   process.stdout.write(`${consoleTables(results)}\n\n`);
-  log(`wrote ${join(out, 'results.json')}, ${join(out, 'REPORT.md')}, ${join(out, 'chart.svg')} · ${results.wallSeconds.toFixed(1)} s wall time`);
+  log(`wrote ${join(out, 'results.json')}, ${join(out, 'REPORT.md')}, ${join(out, 'chart.svg')} and chart.png · ${results.wallSeconds.toFixed(1)} s wall time`);
   const missed = results.goals.filter((g) => !g.met).length;
   if (missed > 0) log(`the shield missed ${missed} goal(s): see ${join(out, 'REPORT.md')}`);
   return flag('strict') && missed > 0 ? 1 : 0;

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { accessSync, constants } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { generateSecret } from 'otplib';
+import { generate, generateSecret } from 'otplib';
 import { createRedisStoreFromUrl } from '../src/index.js';
 import { type RedisProcess, startRedis } from '../test/support/redis.js';
 import { redisCall } from '../test/support/resp.js';
@@ -328,7 +328,9 @@ export async function runThroughput(mode: Mode, log: Log): Promise<ThroughputRes
       for (const [k, name] of exampleNames.entries()) {
         const server = exampleServers[k]!;
         const target = new Target(server.port, 8);
-        const cookies = await enrolAccounts(target, EXAMPLE_USERS, 8).finally(() => target.close());
+        const cookies = await enrolAccounts(target, EXAMPLE_USERS, 8, (user) =>
+          generate({ secret: seed[user]!.totpSecret, epoch: Math.floor(Date.now() / 1000) }),
+        ).finally(() => target.close());
         example.set(name, { port: server.port, stream: { users: EXAMPLE_USERS, cookies, fromHome: true } });
       }
       await alternate([...scrypt.keys()], t.rounds, async (name, round) => {

@@ -12,8 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { type Answer, Client, outcomeOf, signature } from './demo/client.js';
 import { botnet, buildPopulation, homeAddresses, COMMON_PASSWORDS, type DemoUser, pick, prng, shuffle } from './demo/population.js';
 import { printSummary, type Tally } from './demo/report.js';
+import { keepServing, serveRequested } from './demo/serve.js';
 import { createExchangeApp } from './exchange-server/app.js';
-import { parseProtection } from './exchange-server/options.js';
+import { parsePort, parseProtection } from './exchange-server/options.js';
 import { totpCode } from './exchange-server/totp.js';
 
 const SPEC = { leakedTotal: 2_000, realLeaked: 200, realNotLeaked: 200, reusers: 20 };
@@ -31,6 +32,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<number> {
   const started = Date.now();
+  const serve = serveRequested(process.argv.slice(2));
   const protection = parseProtection(process.env.PROTECTION);
   const random = prng(20_240_601);
   const population = buildPopulation(random, SPEC);
@@ -43,9 +45,10 @@ async function main(): Promise<number> {
     // The demo presents many client addresses through X-Forwarded-For from loopback.
     trustProxy: 'loopback',
     scryptCost: DEMO_SCRYPT_COST,
+    adminToken: process.env.ADMIN_TOKEN?.trim() || undefined,
   });
   const server = createServer(exchange.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(serve ? parsePort(process.env.PORT) : 0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const tally: Tally = {
@@ -118,11 +121,17 @@ async function main(): Promise<number> {
   } finally {
     progress.stop();
     tally.seconds = (Date.now() - started) / 1000;
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await exchange.close();
+    if (!serve) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await exchange.close();
+    }
   }
   printSummary(tally);
+  if (serve) {
+    await keepServing(server, exchange, baseUrl, legit.find((u) => !u.reusesCommonPassword) ?? legit[0]!);
+    await exchange.close();
+  }
   return tally.attack.takeovers === 0 ? 0 : 1;
 }
 

@@ -160,7 +160,7 @@ export class Challenges {
   async verify(
     token: unknown,
     code: string,
-    expect: { device: string | null; purpose: string; account?: string },
+    expect: { device: string | null; purpose: string; account?: string; source?: string },
     checkCode: CodeCheck,
   ): Promise<ChallengeOutcome> {
     const { run, key, now, options } = this.deps;
@@ -195,12 +195,13 @@ export class Challenges {
     }
     if (record.d !== expect.device) return { ok: false, failure: 'wrong-device', binding };
 
-    // Reserve one guess from the account's budget before checking, atomically: parallel guesses
-    // cannot all slip under the cap. Live challenges (after a right password) and the others
-    // draw on separate budgets, in the same single operation, so strangers without the
-    // password never spend the owner's budget and no limit tells the two apart.
+    // Reserve one guess from a budget before checking, atomically: parallel guesses cannot all
+    // slip under the cap. Live challenges (after a right password) draw on the account's budget;
+    // the others on one per account and source — in the same single operation, so strangers
+    // without the password never spend the owner's budget (nor the owner's typo path, from
+    // elsewhere), and no limit tells the two apart.
     const live = record.ok && userId !== null;
-    const budget = this.#budget(record.a, live);
+    const budget = this.#budget(record.a, live, expect.source);
     const [reserved] = await run((store) => store.add([{ ...budget, points: 1 }]));
     const exhausted = (reserved?.consumed ?? 0) > this.deps.secondFactor.limit;
     const storedCode = (await run((store) => store.read({ counters: [], keys: [storeKeys.emailCode(record.a, record.p)] }))).values[0];
@@ -218,8 +219,8 @@ export class Challenges {
     return record.ok ? { ok: true, binding } : { ok: false, failure: 'wrong-password', binding };
   }
 
-  #budget(account: string, live: boolean): CounterRef {
-    return { spec: live ? this.deps.specs.live : this.deps.specs.doomed, key: `{${account}}` };
+  #budget(account: string, live: boolean, source = ''): CounterRef {
+    return live ? { spec: this.deps.specs.live, key: `{${account}}` } : { spec: this.deps.specs.doomed, key: `{${account}}:${source}` };
   }
 
   #matchesEmailCode(code: string, stored: StoredCode | undefined): boolean {

@@ -6,6 +6,7 @@
  *
  * Exit codes: 0 success (for `check`: found), 1 `check` found nothing, 2 any error.
  */
+import { readFileSync } from 'node:fs';
 import { type CliCommand, EXIT_ERROR, EXIT_OK } from './cli/common.js';
 import { leaksCommand } from './cli/leaks.js';
 import { lockCommand, statusCommand, unlockCommand } from './cli/locks.js';
@@ -22,13 +23,35 @@ const commands: Record<string, CliCommand> = {
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length)) + 2;
   const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}${command.summary}`);
-  return ['usage: account-shield COMMAND ...', '', 'commands:', ...lines, '', "run 'account-shield COMMAND --help' for details"].join('\n');
+  return [
+    'usage: account-shield COMMAND ...',
+    '       account-shield --version',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    "run 'account-shield COMMAND --help' (or 'account-shield leaks build --help') for details",
+    '',
+    'exit codes: 0 done (check: found), 1 check: not found, 2 any error (bad arguments,',
+    'unreadable or empty input, a secret the shield would refuse or that is not the servers\',',
+    'unreachable Redis)',
+  ].join('\n');
+}
+
+/** The package's version, from the package.json beside dist/ (or src/ when run from source). */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
+    return EXIT_OK;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${version()}\n`);
     return EXIT_OK;
   }
   const command = name === undefined ? undefined : commands[name];

@@ -250,7 +250,7 @@ export const defaults = {
   device: { cookieName: 'as_dev', maxAgeDays: 365, knownForDays: 180, secure: 'auto' as const },
   password: { maxScoredLength: 20, minScore: 3, weakBelow: 2, rememberDays: 30 },
   /**
-   * Exchange practice (see DESIGN.md): 24 h after password, 2FA or withdraw-capable API-key
+   * Common exchange practice: 24 h after password, 2FA or withdraw-capable API-key
    * changes, 6 h after an email or phone change. A change that itself needed step-up is more
    * likely an attacker's, so it locks for longer: the owner gets a second day to read the
    * notification and react.

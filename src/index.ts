@@ -1,3 +1,5 @@
+// Types `req.shield` on Express's Request for every consumer of these types.
+import './express-augment.js';
 export { createShield, type Shield } from './shield.js';
 export type { CodeDelivery, LockDuration, Posture, ShieldOptions, Thresholds, VelocityRule } from './config.js';
 export { DECOY_USER_ID } from './challenges.js';
@@ -12,7 +14,15 @@ export type {
 } from './events.js';
 export type { AdminLockOptions, AdminUnlockOptions, LockStatus, WithdrawalLocks } from './locks.js';
 export type { CredentialChangeRouteOptions } from './middleware/credential-change.js';
-export type { SessionUser } from './middleware/session-user.js';
+export type { GetUser, SessionUser } from './middleware/session-user.js';
+export type {
+  Authenticate,
+  DecisionListener,
+  GetSessionUser,
+  GetWithdrawalUser,
+  OnCredentialChanged,
+  VerifySecondFactor,
+} from './callbacks.js';
 export type { WithdrawalRouteOptions } from './middleware/withdrawal.js';
 export type { LoginRouteOptions } from './middleware/login.js';
 export type { StepUpRouteOptions } from './middleware/step-up.js';
@@ -31,6 +41,7 @@ export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, CounterSpec, CounterRef, CounterValue, LockRecord, LockReason } from './stores/store.js';
 export { addressInputs, passwordStrength, type Strength } from './signals/password-strength.js';
 export { jsonErrorHandler } from './responses.js';
+export type { ConsoleOptions } from './console/options.js';
 export { shieldMetrics, type MetricsOptions, type ShieldMetrics } from './metrics.js';
 export { RedisStore, createRedisStoreFromUrl } from './stores/redis.js';
 export { StoreConfigError, StoreUnavailableError } from './stores/errors.js';

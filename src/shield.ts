@@ -1,8 +1,12 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Router } from 'express';
+import type { ConsoleOptions } from './console/options.js';
+import { createConsole } from './console/router.js';
 import { resolveConfig, type ShieldOptions } from './config.js';
 import { errorMessage, ShieldCore } from './core.js';
 import { ShieldConfigError } from './errors.js';
 import type { ShieldEventMap } from './events.js';
+import { timeAppCallbacks } from './app-time.js';
+import { recordKeyId } from './key-id.js';
 import { leakedAddressesFromList, loadLeakedAddresses, type LeakedAddressSource } from './leaks/source.js';
 import { Locks, type WithdrawalLocks } from './locks.js';
 import { type CredentialChangeRouteOptions, credentialChangeGuard } from './middleware/credential-change.js';
@@ -10,6 +14,7 @@ import { type LoginRouteOptions, loginGuard } from './middleware/login.js';
 import { type WithdrawalRouteOptions, withdrawalGuard } from './middleware/withdrawal.js';
 import { type StepUpRouteOptions, stepUpGuard } from './middleware/step-up.js';
 import { jsonErrorHandler } from './responses.js';
+import { checkRouteOptions } from './route-options.js';
 import { MemoryStore } from './stores/memory.js';
 
 export interface Shield {
@@ -28,11 +33,16 @@ export interface Shield {
   knownDevices(email: string): Promise<{ id: string; lastSeen: Date }[]>;
   /** Admin API: read, lock and unlock withdrawals for a user. */
   readonly locks: WithdrawalLocks;
+  /**
+   * The operator console: a router to mount behind your own admin authentication, e.g.
+   * `app.use('/admin', adminAuth, shield.console())`. It shows this process's decisions.
+   */
+  console(options?: ConsoleOptions): Router;
   /** JSON answers for malformed, oversized or badly encoded bodies (mount after routes). */
   errorHandler(): ReturnType<typeof jsonErrorHandler>;
   on<E extends keyof ShieldEventMap>(event: E, listener: (...args: ShieldEventMap[E]) => void): Shield;
   off<E extends keyof ShieldEventMap>(event: E, listener: (...args: ShieldEventMap[E]) => void): Shield;
-  /** Resolves once asynchronous sources (a leak file given by path) are loaded. */
+  /** Resolves once asynchronous sources (a leak file given by path) are loaded and the key id is recorded. */
   readonly ready: Promise<void>;
   /** Stop timers and watchers; closes the store only if the shield created it. */
   close(): Promise<void>;
@@ -47,29 +57,33 @@ export function createShield(options: ShieldOptions = {}): Shield {
   if (options.onDecision) core.on('decision', options.onDecision);
 
   const locks = new Locks(core, config.locks);
-  const ready = attachLeaks(core, options.leakedAddresses, config.secret);
+  const ready = Promise.all([attachLeaks(core, options.leakedAddresses, config.secret), recordKeyId(store, config.secret, config.logger)]).then(() => undefined);
 
   const shield: Shield = {
     login: (routeOptions) => {
-      requireCallback(routeOptions?.authenticate, 'login', 'authenticate');
+      checkRouteOptions('login', routeOptions, ['authenticate']);
       return loginGuard(core, routeOptions);
     },
     stepUp: (routeOptions) => {
-      requireCallback(routeOptions?.verifySecondFactor, 'stepUp', 'verifySecondFactor');
+      checkRouteOptions('stepUp', routeOptions, ['verifySecondFactor']);
       return stepUpGuard(core, routeOptions);
     },
     credentialChange: (kind, routeOptions) => {
-      requireCallback(routeOptions?.getUser, 'credentialChange', 'getUser');
-      requireCallback(routeOptions?.verifySecondFactor, 'credentialChange', 'verifySecondFactor');
+      checkRouteOptions('credentialChange', routeOptions, ['getUser', 'verifySecondFactor']);
       return credentialChangeGuard(core, locks, kind, routeOptions);
     },
     withdrawals: (routeOptions) => {
-      requireCallback(routeOptions?.getUser, 'withdrawals', 'getUser');
+      checkRouteOptions('withdrawals', routeOptions, ['getUser']);
       return withdrawalGuard(core, locks, routeOptions);
     },
     locks,
     knownDevices: async (email) =>
       (await core.knownDevices(String(email))).map((d) => ({ id: d.id.slice(0, 8), lastSeen: new Date(d.lastSeen) })),
+    console: (consoleOptions) =>
+      createConsole(
+        { on: shield.on, locks, keyUser: (userId) => core.key('user', userId), now: config.now, waveWindowSec: config.wave.windowSec },
+        consoleOptions,
+      ),
     errorHandler: () => jsonErrorHandler(),
     on: (event, listener) => {
       core.on(event, listener as never);
@@ -86,7 +100,7 @@ export function createShield(options: ShieldOptions = {}): Shield {
       if (ownStore) await store.close();
     },
   };
-  return shield;
+  return timeAppCallbacks(shield);
 }
 
 function attachLeaks(core: ShieldCore, leaks: ShieldOptions['leakedAddresses'], secret: string): Promise<void> {
@@ -114,14 +128,4 @@ function attachLeaks(core: ShieldCore, leaks: ShieldOptions['leakedAddresses'], 
   }
   core.leaks = source;
   return Promise.resolve();
-}
-
-function requireCallback(fn: unknown, route: string, name: string): void {
-  if (typeof fn !== 'function') {
-    throw new ShieldConfigError(
-      'MISSING_CALLBACK',
-      `shield.${route}() needs a ${name} callback.`,
-      `Pass { ${name}: async (...) => ... } so the shield can use the app's own check.`,
-    );
-  }
 }

@@ -80,19 +80,31 @@ export function rotatingLogin(offset: number, stream: Stream): autocannon.Reques
   };
 }
 
+/** Every bench account's second factor on the cheap login server (`login-server.ts`). */
+export const BENCH_SECOND_FACTOR = '246810';
+
 /**
  * Log every account in once with its right password (a first login: new device, password
  * scored) and keep the device cookie each got, so the measured load is returning users.
  * Returns the cookies (none from a server without the shield) and the first-login outcomes.
  */
-export async function enrolAccounts(target: Target, users: number, concurrency = 16): Promise<(string | undefined)[]> {
+export async function enrolAccounts(
+  target: Target,
+  users: number,
+  concurrency = 16,
+  /** The user's second-factor code for the step-up (the cheap server's fixed one by default). */
+  codeFor: (user: number) => Promise<string> | string = () => BENCH_SECOND_FACTOR,
+): Promise<(string | undefined)[]> {
   const cookies: (string | undefined)[] = new Array(users);
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < users) {
         const user = next++;
-        const reply = await target.post('/auth/login', { email: benchEmail(user), password: benchPassword(user) }, { ip: homeIp(user) });
+        let reply = await target.post('/auth/login', { email: benchEmail(user), password: benchPassword(user) }, { ip: homeIp(user) });
+        if (outcome(reply) === 'challenge') {
+          reply = await target.post('/auth/login/verify', { challenge: reply.body.challenge, code: await codeFor(user) }, { ip: homeIp(user) });
+        }
         if (outcome(reply) !== 'token') throw new Error(`enrolment login of account ${user} answered ${reply.status} ${String(reply.body.error ?? '')}`);
         cookies[user] = reply.deviceCookie;
       }

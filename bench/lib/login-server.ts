@@ -5,6 +5,8 @@
  *                 user lookup, plain password compare, token or 401), no protection
  *   MODE=memory   the same route behind `shield.login(...)` on the embedded store
  *   MODE=redis    the same behind the shield on Redis (REDIS_URL)
+ *   METRICS=1     with `shieldMetrics(shield)` attached
+ *   POSTURE=adaptive  the shield's adaptive posture (the enrolment logins then need no step-up route)
  *
  * The password check is a plain string compare on purpose: scrypt would dominate and hide the
  * shield's own cost (the example's real scrypt login is measured separately). GET /stats
@@ -14,8 +16,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import express, { type Request, type Response } from 'express';
-import { createRedisStoreFromUrl, createShield } from '../../src/index.js';
-import { benchEmail, benchPassword } from './load.js';
+import { createRedisStoreFromUrl, createShield, shieldMetrics } from '../../src/index.js';
+import { BENCH_SECOND_FACTOR, benchEmail, benchPassword } from './load.js';
 
 async function main(): Promise<void> {
   const mode = process.env.MODE ?? 'bare';
@@ -37,9 +39,18 @@ async function main(): Promise<void> {
   const stats = { actions: {} as Record<string, number>, outcomes: {} as Record<string, number> };
   const store = mode === 'redis' ? createRedisStoreFromUrl(String(process.env.REDIS_URL)) : undefined;
   const shield =
-    mode === 'bare' ? undefined : createShield({ secret: 'bench-secret-0123456789abcdef-0123456789', app, ...(store ? { store } : {}) });
+    mode === 'bare'
+      ? undefined
+      : createShield({
+          secret: 'bench-secret-0123456789abcdef-0123456789',
+          app,
+          ...(store ? { store } : {}),
+          ...(process.env.POSTURE === 'adaptive' ? { posture: 'adaptive' as const } : {}),
+        });
   if (shield) {
     await shield.ready;
+    // METRICS=1: with Prometheus metrics attached (bench/metrics-overhead.ts measures the cost).
+    if (process.env.METRICS === '1') shieldMetrics(shield);
     shield.on('decision', (d) => {
       stats.actions[d.action] = (stats.actions[d.action] ?? 0) + 1;
       const o = d.outcome ?? '-';
@@ -48,6 +59,13 @@ async function main(): Promise<void> {
     app.post(
       '/auth/login',
       shield.login({ authenticate: (email, password) => ((id) => (id ? { userId: id } : null))(check(email, password)) }),
+      (_req: Request, res: Response) => issue(res),
+    );
+    // Enrolment answers the default posture's step-up with a fixed code: the measured load is
+    // returning users on known devices, which are never asked.
+    app.post(
+      '/auth/login/verify',
+      shield.stepUp({ verifySecondFactor: (_userId, code) => code === BENCH_SECOND_FACTOR }),
       (_req: Request, res: Response) => issue(res),
     );
     app.use(shield.errorHandler());

@@ -1,5 +1,4 @@
 import type { ThroughputResult } from '../throughput.js';
-import { type BarPanel, type ChartRow, type Panel, renderChart } from './chart.js';
 import type { DecisionSummary, Protection } from './exchange.js';
 import type { Mode } from './modes.js';
 import type { RunResult } from './run-scenario.js';
@@ -259,7 +258,7 @@ export function markdownReport(results: BenchResults): string {
   } else {
     lines.push('The shield met every goal in this run.', '');
   }
-  lines.push('## Side by side', '', '![side-by-side chart](chart.svg)', '');
+  lines.push('## Side by side', '', '![side-by-side chart: takeovers, validity leaks, attempts stopped, latency and throughput per protection](chart.png)', '', 'Vector version: [`chart.svg`](chart.svg). Redraw both from `results.json` without rerunning the bench: `npm run bench:chart`.', '');
   for (const plan of results.plans) {
     const rows = results.scenarios.filter((r) => r.name === plan.name);
     if (rows.length === 0) continue;
@@ -359,40 +358,6 @@ export function markdownReport(results: BenchResults): string {
   }
   lines.push('Raw numbers: [`results.json`](results.json). How to run and read this: [`README.md`](README.md).', '');
   return lines.join('\n');
-}
-
-export function chartSvg(results: BenchResults): string {
-  const rows: ChartRow[] = results.scenarios.map((r) => ({
-    scenario: r.name,
-    protection: r.protection,
-    values: { takeovers: r.takeovers, leaks: r.validityLeaks, challenged: r.legitChallengedPct, blocked: r.legitBlockedPct, p50: r.p50ms, attackPassed: r.takeovers },
-  }));
-  const scenarios = results.plans.map((p) => p.name).filter((n) => rows.some((r) => r.scenario === n));
-  const protections = ['none', 'express-rate-limit', 'rlf-recipe', 'shield'].filter((p) => rows.some((r) => r.protection === p));
-  const panels: Panel[] = [
-    { key: 'takeovers', title: 'Takeovers (token without 2FA) — goal 0', format: (v) => String(v) },
-    { key: 'leaks', title: 'Validity leaks (right password told apart)', format: (v) => String(v) },
-    { key: 'challenged', title: 'Legit known-device challenged %', format: (v) => v.toFixed(1), goal: { value: CHALLENGE_GOAL_PCT, label: `goal ≤ ${CHALLENGE_GOAL_PCT}` } },
-    { key: 'blocked', title: 'Legit logins blocked (429) % — goal 0', format: (v) => v.toFixed(1) },
-    { key: 'p50', title: 'p50 latency, all requests (ms)', format: (v) => v.toFixed(0) },
-  ];
-  const extra: BarPanel[] = [];
-  const t = results.throughput;
-  if (t) {
-    const bars = [{ label: 'bare\nExpress', value: 1, color: '#9e9e9e' }, { label: 'shield\nmemory', value: t.ratio, color: '#2a7ab0' }];
-    if (t.redisRatio !== null) bars.push({ label: 'shield\nredis', value: t.redisRatio, color: '#1b4f72' });
-    bars.push({ label: 'scrypt login\nshield ÷ none', value: t.exampleScrypt.ratio, color: '#5dade2' });
-    extra.push({ title: 'Throughput × unprotected', bars, format: (v) => v.toFixed(2), goal: { value: THROUGHPUT_GOAL, label: `goal ≥ ${THROUGHPUT_GOAL}` } });
-  }
-  return renderChart({
-    title: 'account-shield vs today’s defences — same credential-stuffing traffic, one run',
-    subtitle: `${results.mode} run ${results.generatedAt.slice(0, 10)}; counts from HTTP answers; throughput as a ratio to bare Express in the same run`,
-    rows,
-    scenarios,
-    protections,
-    panels,
-    extra,
-  });
 }
 
 export function jsonResults(results: BenchResults): unknown {

@@ -1,6 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { createShield, jsonErrorHandler, type Shield, type ShieldRequest, shieldMetrics } from '../../src/index.js';
 import { accountHandlers } from './account.js';
+import { type AdminCredentials, adminAuth, adminCredentials } from './admin.js';
 import { ApiKeys } from './api-keys.js';
 import { requireSession } from './auth.js';
 import { type Baseline, expressRateLimit, noProtection, rlfRecipe } from './baselines.js';
@@ -25,6 +27,8 @@ export interface ExchangeApp {
   readonly apiKeys: ApiKeys;
   /** The codes the example "emailed" (step-up for accounts without TOTP, new-address checks). */
   readonly outbox: Outbox;
+  /** Who may open the operator console at /admin; none for the baselines, or in production without ADMIN_TOKEN. */
+  readonly admin: AdminCredentials | undefined;
   /** Stop the shield's and the baselines' timers; the caller closes its own HTTP server. */
   close(): Promise<void>;
 }
@@ -39,6 +43,8 @@ export const BODY_LIMIT = '16kb';
  */
 export async function createExchangeApp(options: ExchangeOptions = {}): Promise<ExchangeApp> {
   const protection = options.protection ?? 'shield';
+  // Checked before anything starts; production without ADMIN_TOKEN gets no console.
+  const admin = protection === 'shield' ? adminCredentials(options.adminToken) : undefined;
   const app = express();
   app.disable('x-powered-by');
   // Before the shield exists: it checks this setting when created.
@@ -130,6 +136,10 @@ export async function createExchangeApp(options: ExchangeOptions = {}): Promise<
   app.post('/wallet/withdrawals', auth, guards.withdrawals, withdrawalHandler(wallet));
   app.get('/account/security', auth, account.security);
 
+  // The operator console behind HTTP Basic, and the sign-in and account pages at /.
+  if (shield && admin) app.use('/admin', adminAuth(admin), shield.console({ actor: () => admin.user }));
+  app.use(express.static(fileURLToPath(new URL('./public', import.meta.url))));
+
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: 'not_found' });
   });
@@ -144,6 +154,7 @@ export async function createExchangeApp(options: ExchangeOptions = {}): Promise<
     wallet,
     apiKeys,
     outbox,
+    admin,
     close: async () => {
       baseline?.close();
       await shield?.close();

@@ -13,7 +13,7 @@ import { ExchangeConfigError, optionsFromEnv, parsePort } from './options.js';
 
 /**
  * `npm run example`: the reference exchange server on PORT (default 3000), configured from
- * the environment as the integration contract in DESIGN.md describes.
+ * the environment as its README (examples/exchange-server/README.md) describes.
  */
 async function main(): Promise<void> {
   const env = process.env;
@@ -50,6 +50,14 @@ async function main(): Promise<void> {
     const bound = typeof address === 'object' && address ? address.port : port;
     const backend = store ? store.name : 'memory';
     console.log(`[exchange] listening on :${bound} (protection: ${exchange.protection}, store: ${backend}, users: ${exchange.users.size})`);
+    console.log(`[exchange] sign-in page: http://localhost:${bound}/`);
+    const admin = exchange.admin;
+    if (admin) {
+      const password = admin.generated ? `password ${admin.password} (random: set ADMIN_TOKEN to choose one; development only)` : 'password from ADMIN_TOKEN';
+      console.log(`[exchange] operator console: http://localhost:${bound}/admin (user ${admin.user}, ${password})`);
+    } else if (exchange.shield) {
+      console.log('[exchange] operator console: off (NODE_ENV=production and no ADMIN_TOKEN)');
+    }
   });
 
   const stop = () => {

@@ -36,6 +36,8 @@ export interface ExchangeOptions {
   scryptCost?: number;
   /** Session lifetime in seconds. Default 12 h. */
   sessionTtlSec?: number;
+  /** ADMIN_TOKEN: the operator console's password. Absent: a random one (development only). */
+  adminToken?: string;
 }
 
 /** Thrown for a bad environment value; `main.ts` prints it and exits 2. */
@@ -85,6 +87,7 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
     leakedAddresses: set('LEAKED_ADDRESSES'),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     protection: parseProtection(env.PROTECTION),
+    adminToken: set('ADMIN_TOKEN'),
     ...(parsePosture(env.SHIELD_POSTURE) ? { shieldOptions: { posture: parsePosture(env.SHIELD_POSTURE) } } : {}),
   };
 }

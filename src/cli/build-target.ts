@@ -2,10 +2,12 @@
  * What every `… build` command shares (`leaks build`, `passwords build`): the `--out`,
  * `--fingerprint-bits` and `--secret-file` options, their checks, and the progress line.
  */
+import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { BuildProgress } from '../leaks/corpus-builder.js';
+import type { BuildProgress, BuildSummary } from '../leaks/corpus-builder.js';
+import { describeFsError, LeakCorpusError } from '../leaks/errors.js';
 import type { FingerprintBits } from '../leaks/filter-binary-fuse.js';
-import { type CliIo, resolveSecret, UsageError } from './common.js';
+import { type CliIo, CliError, formatCount, resolveSecret, UsageError } from './common.js';
 import { createProgressReporter } from './progress.js';
 
 export const BUILD_OPTIONS = {
@@ -36,14 +38,43 @@ export async function buildTarget(
   return { inputs, out, fingerprintBits, secret: await resolveSecret(values['secret-file'], io) };
 }
 
-/** Run a build with a progress line on a terminal, cleared before the summary. */
-export async function withProgress<T>(io: CliIo, build: (onProgress: (p: BuildProgress) => void) => Promise<T>): Promise<T> {
+/**
+ * Run a build into a temporary file beside `--out`, with a progress line on a terminal, and
+ * move it into place only if it holds at least one record: an input of the wrong format reads
+ * as nothing but invalid lines, and must neither exit 0 nor replace a good corpus with an
+ * empty one. `why` explains an empty result (e.g. the expected line format).
+ */
+export async function buildNonEmpty<T extends BuildSummary>(
+  io: CliIo,
+  target: BuildTarget,
+  build: (out: string, onProgress: (p: BuildProgress) => void) => Promise<T>,
+  why: (summary: T) => string,
+): Promise<T> {
+  const temporary = `${target.out}.partial-${process.pid}`;
   const progress = createProgressReporter(io.stderr, 'lines');
+  let summary: T;
   try {
-    return await build((p) => progress.update(p));
+    summary = await build(temporary, (p) => progress.update(p));
+  } catch (error) {
+    await rm(temporary, { force: true });
+    if (error instanceof LeakCorpusError) throw new LeakCorpusError(error.code, error.message.replaceAll(temporary, target.out), { cause: error });
+    throw error;
   } finally {
     progress.finish();
   }
+  if (summary.count === 0) {
+    await rm(temporary, { force: true });
+    throw new CliError(
+      `no valid records in ${target.inputs.join(', ')} (${formatCount(summary.records)} lines read, ${formatCount(summary.skipped)} invalid): ${why(summary)}; ${target.out} was not written`,
+    );
+  }
+  try {
+    await rename(temporary, target.out);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new CliError(`cannot write ${target.out}: ${describeFsError(error)}`, { cause: error });
+  }
+  return summary;
 }
 
 export function parseFingerprintBits(value: string | boolean | undefined): FingerprintBits {

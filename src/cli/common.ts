@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { MIN_SECRET_LENGTH } from '../config.js';
 import { describeFsError, LeakCorpusError } from '../leaks/errors.js';
 
 export const EXIT_OK = 0;
@@ -58,7 +59,7 @@ export function parse<T extends Options>(
   options: T,
 ): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals: true, strict: true });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (error) {
     // parseArgs's own messages are clear ("Unknown option '--x'") but end with a hint about
@@ -68,10 +69,38 @@ export function parse<T extends Options>(
 }
 
 /**
+ * `--hours -1` reads to parseArgs as an option followed by another option ("ambiguous"); join
+ * a negative number to its option (`--hours=-1`) so the command's own range check answers
+ * with what the value must be.
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const valueOptions = new Map<string, string>();
+  for (const [name, option] of Object.entries(options)) {
+    if (option.type !== 'string') continue;
+    valueOptions.set(`--${name}`, name);
+    if (option.short !== undefined) valueOptions.set(`-${option.short}`, name);
+  }
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = valueOptions.get(argv[i]!);
+    const next = argv[i + 1];
+    if (name !== undefined && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`--${name}=${next}`);
+      i++;
+    } else {
+      joined.push(argv[i]!);
+    }
+  }
+  return joined;
+}
+
+/**
  * The corpus key: `--secret-file` if given, else `SHIELD_SECRET`. A secret file's one trailing
  * newline is dropped so `echo "$SECRET" > file` gives the same key as the variable.
  */
 export async function resolveSecret(secretFile: string | boolean | undefined, io: CliIo): Promise<Buffer> {
+  let secret: Buffer;
+  let where: string;
   if (typeof secretFile === 'string') {
     let bytes: Buffer;
     try {
@@ -81,13 +110,25 @@ export async function resolveSecret(secretFile: string | boolean | undefined, io
     }
     const end = bytes.at(-1) === 0x0a ? (bytes.at(-2) === 0x0d ? bytes.length - 2 : bytes.length - 1) : bytes.length;
     if (end === 0) throw new CliError(`secret file ${secretFile} is empty`);
-    return bytes.subarray(0, end);
+    secret = bytes.subarray(0, end);
+    where = `the secret in ${secretFile}`;
+  } else {
+    const fromEnv = io.env['SHIELD_SECRET'];
+    if (fromEnv === undefined || fromEnv.length === 0) {
+      throw new CliError('no key: set SHIELD_SECRET or pass --secret-file FILE (the same secret the shield runs with)');
+    }
+    secret = Buffer.from(fromEnv, 'utf8');
+    where = 'SHIELD_SECRET';
   }
-  const fromEnv = io.env['SHIELD_SECRET'];
-  if (fromEnv === undefined || fromEnv.length === 0) {
-    throw new CliError('no key: set SHIELD_SECRET or pass --secret-file FILE (the same secret the shield runs with)');
+  // The shield refuses such a secret (WEAK_SECRET), so nothing built or changed under it
+  // would ever be used: say so now rather than after an hour of hashing.
+  const length = secret.toString('utf8').length;
+  if (length < MIN_SECRET_LENGTH) {
+    throw new CliError(
+      `${where} is ${length} characters long; the shield refuses secrets under ${MIN_SECRET_LENGTH} (WEAK_SECRET). Use the secret the servers run with.`,
+    );
   }
-  return Buffer.from(fromEnv, 'utf8');
+  return secret;
 }
 
 /** Like `resolveSecret` but `undefined` when no key was given at all. */
@@ -117,17 +158,32 @@ export function formatCount(n: number): string {
 
 export type Subcommand = (argv: string[], io: CliIo) => Promise<number>;
 
+/** The closing lines of a corpus command group's usage: the key and the exit codes. */
+export function corpusUsageFooter(found: string, notFound: string): string {
+  return `The key is SHIELD_SECRET, or the contents of --secret-file (at least ${MIN_SECRET_LENGTH} characters, the
+servers' secret). Exit codes: 0 done (check: ${found}), 1 check: ${notFound}, 2 any error
+(bad arguments, unreadable or empty input, wrong or short key).`;
+}
+
+/** One subcommand of a group: what it does, and its own usage lines. */
+export interface SubcommandSpec {
+  readonly run: Subcommand;
+  readonly usage: string;
+}
+
 /**
  * Route `argv` to one of a command group's subcommands (`leaks build`, `passwords check`, ...):
- * usage on no argument (exit 2) or --help (exit 0), a usage error for an unknown name.
+ * the group's usage on no argument (exit 2) or --help (exit 0), the subcommand's own usage on
+ * `SUBCOMMAND --help`, a usage error for an unknown name.
  */
 export async function runSubcommand(
   group: string,
-  usage: string,
-  subcommands: Record<string, Subcommand>,
+  subcommands: Record<string, SubcommandSpec>,
+  footer: string,
   argv: string[],
   io: CliIo,
 ): Promise<number> {
+  const usage = ['usage:', ...Object.values(subcommands).map((s) => s.usage), '', footer].join('\n');
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.err : io.out)(usage);
@@ -137,11 +193,12 @@ export async function runSubcommand(
   try {
     if (subcommand === undefined) throw new UsageError(`unknown ${group} command '${name}'`);
     if (rest.includes('--help') || rest.includes('-h')) {
-      io.out(usage);
+      io.out(['usage:', subcommand.usage, '', footer].join('\n'));
       return EXIT_OK;
     }
-    return await subcommand(rest, io);
+    return await subcommand.run(rest, io);
   } catch (error) {
-    return reportError(error, io, `run 'account-shield ${group} --help' for usage`);
+    const hint = subcommand === undefined ? `run 'account-shield ${group} --help' for usage` : `run 'account-shield ${group} ${name} --help' for usage`;
+    return reportError(error, io, hint);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { userInfo } from 'node:os';
 import { ShieldConfigError } from '../errors.js';
+import { keyIdOf, recordedKeyId } from '../key-id.js';
 import type { LockStatus } from '../locks.js';
 import { createShield } from '../shield.js';
 import { StoreConfigError, StoreUnavailableError } from '../stores/errors.js';
@@ -13,26 +14,31 @@ import { redactUrl } from '../stores/redis-url.js';
 import type { LockReason } from '../stores/store.js';
 import { type CliCommand, type CliIo, CliError, EXIT_OK, type Options, parse, processIo, reportError, resolveSecret, UsageError } from './common.js';
 
-export const LOCKS_USAGE = `usage:
-  account-shield lock USER_ID --hours N --reason TEXT [--actor NAME]
-      Lock withdrawals for N hours from now (never shortens a longer lock).
-  account-shield unlock USER_ID [--reason TEXT] [--actor NAME]
-      Remove the lock, whatever caused it.
-  account-shield status USER_ID
-      Print whether withdrawals are locked, until when, and why (exit 0 either way).
+const MAX_HOURS = 24 * 366;
 
-Every command takes:
+const USAGES: Record<Action, string> = {
+  lock: `  account-shield lock USER_ID --hours N --reason TEXT [--actor NAME]
+      Lock withdrawals for N hours from now (0 < N <= ${MAX_HOURS}; never shortens a longer lock).`,
+  unlock: `  account-shield unlock USER_ID [--reason TEXT] [--actor NAME]
+      Remove the lock, whatever caused it.`,
+  status: `  account-shield status USER_ID
+      Print whether withdrawals are locked, until when, and why (exit 0 either way).`,
+};
+
+const COMMON_USAGE = `Every command takes:
   --redis URL         redis://host:6379, or comma-separated Cluster seed URLs (default: REDIS_URL)
   --secret-file FILE  the shield's secret (default: SHIELD_SECRET); must match the servers'
   --json              one JSON object on stdout instead of text
 --actor defaults to cli:$USER. USER_ID is the application's user id (what getUser returns).
-Errors (bad arguments, bad URL, unreachable Redis) exit 2.`;
+Before acting, the command compares the secret's key id with the one the servers recorded in
+the store at start-up, and refuses to act under another key.
+Exit codes: 0 done; 2 any error (bad arguments, bad URL, unreachable Redis, a secret that is
+not the servers', no key id recorded yet). Nothing is changed when it exits 2, except after a
+timeout, which says so.`;
 
-const HINT = "run 'account-shield lock --help' for usage";
 /** Generous for an operator's command over a WAN, still bounded so a dead Redis is reported quickly. */
 const COMMAND_TIMEOUT_MS = 2000;
 const CONNECT_TIMEOUT_MS = 2000;
-const MAX_HOURS = 24 * 366;
 
 const common = {
   redis: { type: 'string' },
@@ -91,7 +97,8 @@ function shownUrl(url: string): string {
 
 /**
  * Runs `work` against the admin API of a shield built like the servers' (same secret, same
- * store), and turns what can go wrong into a CliError with a message an operator can act on.
+ * store), once the store confirms the servers run under this secret, and turns what can go
+ * wrong into a CliError with a message an operator can act on.
  */
 async function withLocks<T>(parsed: Parsed, io: CliIo, work: (locks: ReturnType<typeof createShield>['locks']) => Promise<T>): Promise<T> {
   const secret = (await resolveSecret(parsed.secretFile, io)).toString('utf8');
@@ -103,35 +110,69 @@ async function withLocks<T>(parsed: Parsed, io: CliIo, work: (locks: ReturnType<
     throw error;
   }
   try {
-    let shield: ReturnType<typeof createShield>;
-    try {
-      shield = createShield({ secret, store });
-    } catch (error) {
-      if (error instanceof ShieldConfigError) throw new CliError(`${error.message} (the secret must be the one the servers run with)`, { cause: error });
-      throw error;
-    }
-    try {
-      return await work(shield.locks);
-    } catch (error) {
-      if (error instanceof StoreUnavailableError) {
-        const where = shownUrl(parsed.url);
-        if (error.reason === 'disconnected') {
-          const unchanged = parsed.action === 'status' ? '' : '; nothing was changed';
-          throw new CliError(`cannot reach Redis at ${where} (not connected)${unchanged}`, { cause: error });
-        }
-        if (error.reason === 'timeout') {
-          const unsure = parsed.action === 'status' ? '' : `; the ${parsed.action} may or may not have been applied, check with status`;
-          throw new CliError(`cannot reach Redis at ${where} (no answer within ${COMMAND_TIMEOUT_MS} ms)${unsure}`, { cause: error });
-        }
-        throw new CliError(`Redis at ${where} could not answer: ${error.message}`, { cause: error });
+    return await explainStoreErrors(parsed, async () => {
+      // Before a shield exists: a shield records its own key id when it starts.
+      await requireServersKey(store, secret, parsed);
+      let shield: ReturnType<typeof createShield>;
+      try {
+        shield = createShield({ secret, store });
+      } catch (error) {
+        if (error instanceof ShieldConfigError) throw new CliError(`${error.message} (the secret must be the one the servers run with)`, { cause: error });
+        throw error;
       }
-      if (error instanceof RangeError || error instanceof TypeError) throw new UsageError(error.message);
-      throw error;
-    } finally {
-      await shield.close();
-    }
+      try {
+        return await work(shield.locks);
+      } finally {
+        await shield.ready.catch(() => undefined);
+        await shield.close();
+      }
+    });
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Locks and user ids are keyed with the secret: under another secret the CLI would lock a user
+ * no server ever looks up, and report success. Compare key ids (never the secret) first.
+ */
+async function requireServersKey(store: RedisStore, secret: string, parsed: Parsed): Promise<void> {
+  const recorded = await recordedKeyId(store);
+  const mine = keyIdOf(secret);
+  const unchanged = parsed.action === 'status' ? '' : '; nothing was changed';
+  if (recorded === undefined) {
+    throw new CliError(
+      `no shield has recorded its key id in the store at ${shownUrl(parsed.url)} yet, so this secret cannot be checked${unchanged}. ` +
+        'Servers record it when they start: start (or restart) one server on this store with its usual SHIELD_SECRET, then run this again.',
+    );
+  }
+  if (recorded !== mine) {
+    throw new CliError(
+      `this secret is not the one the servers on ${shownUrl(parsed.url)} run with (their key id ${recorded}, this secret's ${mine})${unchanged}. ` +
+        "Pass the servers' SHIELD_SECRET (or --secret-file).",
+    );
+  }
+}
+
+/** Store failures as operator messages: what happened, and whether anything may have changed. */
+async function explainStoreErrors<T>(parsed: Parsed, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) {
+      const where = shownUrl(parsed.url);
+      if (error.reason === 'disconnected') {
+        const unchanged = parsed.action === 'status' ? '' : '; nothing was changed';
+        throw new CliError(`cannot reach Redis at ${where} (not connected)${unchanged}`, { cause: error });
+      }
+      if (error.reason === 'timeout') {
+        const unsure = parsed.action === 'status' ? '' : `; the ${parsed.action} may or may not have been applied, check with status`;
+        throw new CliError(`cannot reach Redis at ${where} (no answer within ${COMMAND_TIMEOUT_MS} ms)${unsure}`, { cause: error });
+      }
+      throw new CliError(`Redis at ${where} could not answer: ${error.message}`, { cause: error });
+    }
+    if (error instanceof RangeError || error instanceof TypeError) throw new UsageError(error.message);
+    throw error;
   }
 }
 
@@ -211,13 +252,13 @@ const runners: Record<Action, (argv: string[], io: CliIo) => Promise<number>> = 
 
 export async function runLocks(action: Action, argv: string[], io: CliIo = processIo): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.out(LOCKS_USAGE);
+    io.out(['usage:', USAGES[action], '', COMMON_USAGE].join('\n'));
     return EXIT_OK;
   }
   try {
     return await runners[action](argv, io);
   } catch (error) {
-    return reportError(error, io, HINT);
+    return reportError(error, io, `run 'account-shield ${action} --help' for usage`);
   }
 }
 

@@ -8,6 +8,7 @@ import {
   type CliCommand,
   type CliIo,
   CliError,
+  corpusUsageFooter,
   EXIT_NOT_FOUND,
   EXIT_OK,
   formatCount,
@@ -16,31 +17,37 @@ import {
   resolveSecret,
   UsageError,
   runSubcommand,
-  type Subcommand,
+  type SubcommandSpec,
 } from './common.js';
 import { runCorpusInfo } from './corpus-info.js';
-import { BUILD_OPTIONS, buildTarget, withProgress } from './build-target.js';
-
-export const PASSWORDS_USAGE = `usage:
-  account-shield passwords build INPUT... --out FILE [--min-count N]
-                                 [--fingerprint-bits 8|16] [--secret-file FILE]
-      Build a corpus from SHA1:COUNT lines (the Pwned Passwords format). INPUT - reads stdin.
-  account-shield passwords check FILE [--secret-file FILE]   < password
-      Read one password from stdin; print "breached" (exit 0) or "not breached" (exit 1).
-  account-shield passwords info FILE [--json] [--secret-file FILE]
-
-The key is SHIELD_SECRET, or the contents of --secret-file. Errors exit 2.`;
+import { BUILD_OPTIONS, buildNonEmpty, buildTarget } from './build-target.js';
 
 const MAX_PASSWORD_BYTES = 4096;
 
-const subcommands: Record<string, Subcommand> = {
-  build: runBuild,
-  check: runCheck,
-  info: runInfo,
+const FOOTER = corpusUsageFooter('breached', 'not breached');
+
+const subcommands: Record<string, SubcommandSpec> = {
+  build: {
+    run: runBuild,
+    usage: `  account-shield passwords build INPUT... --out FILE [--min-count N]
+                                 [--fingerprint-bits 8|16] [--secret-file FILE]
+      Build a corpus from SHA1:COUNT lines (the Pwned Passwords format). INPUT - reads stdin.
+      No valid line at or above --min-count: exit 2, FILE is not written.`,
+  },
+  check: {
+    run: runCheck,
+    usage: `  account-shield passwords check FILE [--secret-file FILE]   < password
+      Read one password from stdin; print "breached" (exit 0) or "not breached" (exit 1).`,
+  },
+  info: {
+    run: runInfo,
+    usage: `  account-shield passwords info FILE [--json] [--secret-file FILE]
+      Count, bits per password, expected false-positive rate, build time.`,
+  },
 };
 
 export function runPasswords(argv: string[], io: CliIo = processIo): Promise<number> {
-  return runSubcommand('passwords', PASSWORDS_USAGE, subcommands, argv, io);
+  return runSubcommand('passwords', subcommands, FOOTER, argv, io);
 }
 
 export const passwordsCommand: CliCommand = {
@@ -51,11 +58,16 @@ export const passwordsCommand: CliCommand = {
 async function runBuild(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(argv, { ...BUILD_OPTIONS, 'min-count': { type: 'string', default: '1' } });
   const minCount = Number(values['min-count']);
-  if (!Number.isSafeInteger(minCount) || minCount < 1) throw new UsageError('--min-count must be a positive integer');
+  if (!Number.isSafeInteger(minCount) || minCount < 1) {
+    throw new UsageError(`--min-count must be a whole number of at least 1, got ${JSON.stringify(String(values['min-count']).slice(0, 20))}`);
+  }
   const target = await buildTarget('passwords build', values, positionals, io);
   const { out } = target;
-  const summary = await withProgress(io, (onProgress) =>
-    buildBreachedPasswordCorpus({ ...target, minCount, onProgress, stdin: io.stdin }),
+  const summary = await buildNonEmpty(
+    io,
+    target,
+    (partial, onProgress) => buildBreachedPasswordCorpus({ ...target, out: partial, minCount, onProgress, stdin: io.stdin }),
+    (s) => (s.belowMinCount > 0 ? `${formatCount(s.belowMinCount)} lines below --min-count ${minCount}` : 'expected SHA1:COUNT lines (40 hex digits, a colon, a count)'),
   );
   io.out(
     `wrote ${out}: ${formatCount(summary.count)} password hashes ` +

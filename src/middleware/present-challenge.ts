@@ -8,6 +8,8 @@ export interface Presentation {
   readonly code: string;
   readonly purpose: string;
   readonly device: string | null;
+  /** Keyed IP of the presenting client (scopes the budget of challenges no session can come from). */
+  readonly source?: string;
   /** Keyed account the challenge must be bound to, when the route knows it. */
   readonly account?: string;
   /** App user the challenge must belong to, when the route knows it. */
@@ -33,7 +35,7 @@ export async function presentChallenge(core: ShieldCore, req: Request, p: Presen
   let appError: unknown;
   let outcome: ChallengeOutcome;
   try {
-    outcome = await core.challenges.verify(p.token, p.code, { device: p.device, purpose: p.purpose, account: p.account }, async (userId) => {
+    outcome = await core.challenges.verify(p.token, p.code, { device: p.device, purpose: p.purpose, account: p.account, source: p.source }, async (userId) => {
       try {
         const right = (await p.verifySecondFactor(userId, p.code, req)) === true;
         return right && (p.userId === undefined || userId === p.userId);

@@ -50,6 +50,7 @@ export function stepUpGuard(core: ShieldCore, options: StepUpRouteOptions): Requ
       code: code.value,
       purpose: 'login',
       device: ctx.device ?? null,
+      source: ctx.ip,
       verifySecondFactor: options.verifySecondFactor,
     });
     if (presented.kind === 'store-error') return unavailable(res);

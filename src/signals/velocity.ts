@@ -16,7 +16,7 @@ export const family = {
   evidence: 'wave_ev',
   /** Wrong codes on challenges that followed a right password (per account). */
   secondFactor: 'fail_2fa',
-  /** Wrong codes on challenges that followed a wrong password (per account; the typo path). */
+  /** Wrong codes on challenges that followed a wrong password (per account and source: the typo path). */
   secondFactorDoomed: 'fail_2fa_x',
 } as const;
 

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const root = resolve(import.meta.dirname, '../..');
 // Resolved from the repository, since the child runs in a temporary directory.
 const tsxLoader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
-const SECRET = 'cli test secret';
+const SECRET = 'cli test secret, long enough for the shield';
+const OTHER_SECRET = 'another secret, also long enough for it';
 let dir: string;
 
 interface Result {
@@ -88,7 +89,35 @@ describe('account-shield', () => {
     const bare = await cli(['leaks']);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toMatch(/leaks build INPUT/);
-    expect((await cli(['leaks', 'build', '--help'])).code).toBe(0);
+  });
+
+  it('prints its version, and the help of one subcommand', async () => {
+    const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(await cli(['--version'])).toMatchObject({ code: 0, stdout: `${manifest.version}\n` });
+    const build = await cli(['leaks', 'build', '--help']);
+    expect(build.code).toBe(0);
+    expect(build.stdout).toMatch(/leaks build INPUT/);
+    expect(build.stdout).not.toMatch(/leaks check|leaks info/);
+    expect(build.stdout).toMatch(/Exit codes: 0 .* 2 any error/s);
+    const check = await cli(['passwords', 'check', '-h']);
+    expect(check.stdout).toMatch(/passwords check FILE/);
+    expect(check.stdout).not.toMatch(/passwords build/);
+    const lock = await cli(['lock', '--help']);
+    expect(lock.code).toBe(0);
+    expect(lock.stdout).toMatch(/account-shield lock USER_ID/);
+    expect(lock.stdout).not.toMatch(/account-shield unlock/);
+  });
+
+  it('answers a negative number with the range it must be in, not with an option-parsing riddle', async () => {
+    const minCount = await cli(['passwords', 'build', 'pwned.txt', '--out', 'x.bin', '--min-count', '-5']);
+    expect(minCount.code).toBe(2);
+    expect(minCount.stderr).toMatch(/--min-count must be a whole number of at least 1, got "-5"/);
+    const bits = await cli(['leaks', 'build', 'plain.txt', '-o', 'x.bin', '--fingerprint-bits', '-8']);
+    expect(bits.stderr).toMatch(/--fingerprint-bits must be 8 or 16/);
+    const hours = await cli(['lock', 'u1', '--hours', '-1', '--reason', 'x', '--redis', 'redis://127.0.0.1:1']);
+    expect(hours.code).toBe(2);
+    expect(hours.stderr).toMatch(/--hours must be a number above 0 and at most 8784, got "-1"/);
+    expect(hours.stderr).not.toMatch(/ambiguous/);
   });
 });
 
@@ -124,7 +153,7 @@ describe('account-shield leaks build / check / info', () => {
     expect(info.stdout).toMatch(/expected FPR:\s+0\.391% \(1 in 256\)/);
     expect(info.stdout).toMatch(/built at:\s+\d{4}-\d\d-\d\dT/);
     expect(info.stdout).toMatch(/key:\s+matches the given secret/);
-    const json = await cli(['leaks', 'info', 'leaks.bin', '--json'], { env: { SHIELD_SECRET: 'other' } });
+    const json = await cli(['leaks', 'info', 'leaks.bin', '--json'], { env: { SHIELD_SECRET: OTHER_SECRET } });
     expect(JSON.parse(json.stdout)).toMatchObject({ count: 4, skipped: 2, fingerprintBits: 8, keyMatches: false });
   });
 
@@ -165,13 +194,46 @@ describe('account-shield leaks build / check / info', () => {
     expect(result.stderr).toMatch(/cannot read input locked\.txt: permission denied/);
   });
 
-  it('build skips the lines of a binary file instead of failing', async () => {
+  it('build reads a binary file as invalid lines, exits 2 and keeps the corpus it would have replaced', async () => {
     const noise = Buffer.alloc(200_000);
     for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919 + (i >> 3)) & 0xff;
     await writeFile(join(dir, 'noise.bin.txt'), noise);
-    const result = await cli(['leaks', 'build', 'noise.bin.txt', '--out', 'noise.bin']);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/wrote noise\.bin: 0 addresses \(0 duplicates, [1-9][\d,]* invalid lines skipped\)/);
+    expect((await cli(['leaks', 'build', 'plain.txt', '--out', 'kept.bin'])).code).toBe(0);
+    const before = await readFile(join(dir, 'kept.bin'));
+    const result = await cli(['leaks', 'build', 'noise.bin.txt', '--out', 'kept.bin']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no valid records in noise\.bin\.txt \([1-9][\d,]* lines read, [1-9][\d,]* invalid\): expected one address a line.*kept\.bin was not written/);
+    expect(result.stdout).toBe('');
+    expect(await readFile(join(dir, 'kept.bin'))).toEqual(before);
+    expect((await readdir(dir)).filter((name) => name.includes('.partial-'))).toEqual([]);
+  });
+
+  it('build exits 2 on an input of the wrong format and writes nothing', async () => {
+    const leaks = await cli(['leaks', 'build', 'pwned.txt', '--out', 'wrong-format.bin', '--format', 'combo']);
+    expect(leaks.code).toBe(2);
+    expect(leaks.stderr).toMatch(/no valid records in pwned\.txt .*email:password lines \(--format combo\)/);
+    const passwords = await cli(['passwords', 'build', 'plain.txt', '--out', 'wrong-format.bin']);
+    expect(passwords.code).toBe(2);
+    expect(passwords.stderr).toMatch(/no valid records in plain\.txt \(1 lines read, 1 invalid\): expected SHA1:COUNT lines/);
+    const high = await cli(['passwords', 'build', 'pwned.txt', '--out', 'wrong-format.bin', '--min-count', '99999999']);
+    expect(high.code).toBe(2);
+    expect(high.stderr).toMatch(/2 lines below --min-count 99999999/);
+    await expect(readFile(join(dir, 'wrong-format.bin'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('build and check exit 2 on a secret shorter than the shield accepts', async () => {
+    await writeFile(join(dir, 'short.key'), 'only-31-characters-long-secret!\n');
+    for (const [args, env] of [
+      [['leaks', 'build', 'plain.txt', '--out', 'short.bin'], { SHIELD_SECRET: 'cli test secret' }],
+      [['passwords', 'build', 'pwned.txt', '--out', 'short.bin', '--secret-file', 'short.key'], {}],
+      [['leaks', 'check', 'plain.txt', 'erin@example.com'], { SHIELD_SECRET: 'x'.repeat(31) }],
+    ] as [string[], Record<string, string>][]) {
+      const result = await cli(args, { env });
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(/is (15|31) characters long; the shield refuses secrets under 32 \(WEAK_SECRET\)/);
+      expect(result.stdout).toBe('');
+    }
+    await expect(readFile(join(dir, 'short.bin'))).rejects.toThrow(/ENOENT/);
   });
 
   it('build and check exit 2 without a key', async () => {
@@ -194,7 +256,7 @@ describe('account-shield leaks build / check / info', () => {
       [['leaks', 'check', 'missing.bin', 'a@example.com'], /cannot read leaked-address file missing\.bin: no such file/],
       [['leaks', 'check', 'truncated.bin', 'a@example.com'], /truncated/],
       [['leaks', 'check', 'corrupt.bin', 'a@example.com'], /checksum mismatch/],
-      [['leaks', 'check', 'good.bin', 'a@example.com'], /built under a different key/, { SHIELD_SECRET: 'wrong' }],
+      [['leaks', 'check', 'good.bin', 'a@example.com'], /built under a different key/, { SHIELD_SECRET: OTHER_SECRET }],
       [['leaks', 'check', 'good.bin', 'not an address'], /not a valid email address/],
       [['leaks', 'check', 'good.bin'], /needs FILE and ADDRESS/],
       [['leaks', 'info', 'missing.bin'], /cannot read missing\.bin: no such file/],

@@ -56,6 +56,8 @@ beforeAll(async () => {
   redis = await startRedis();
   store = createRedisStoreFromUrl(redis.url);
   shield = createShield({ secret: SECRET, store });
+  // A server records its key id at start-up; the CLI refuses to act before one did.
+  await shield.ready;
 });
 
 afterAll(async () => {
@@ -165,6 +167,40 @@ describe('account-shield lock / unlock / status', () => {
     for (let i = 0; i < real.length; i += 2) results.push(...(await Promise.all(real.slice(i, i + 2).map((c) => cli(c.args, c.env)))));
     for (const [i, c] of real.entries()) check(c, results[i] as Result);
     expect((results[2] as Result).ms, 'unreachable Redis is reported quickly').toBeLessThan(5000);
+  });
+
+  it('refuses to act under a secret that is not the servers\', and says what to do when no server recorded one', async () => {
+    const other = 'another-secret-of-the-right-length-0123456789';
+    const run = async (args: string[], secret: string) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const io = { ...processIo, out: (line: string) => void out.push(line), err: (line: string) => void err.push(line), env: { SHIELD_SECRET: secret, USER: 'tester' } };
+      const [action, ...argv] = args as [('lock' | 'unlock' | 'status'), ...string[]];
+      return { code: await runLocks(action, argv, io), stdout: out.join('\n'), stderr: err.join('\n') };
+    };
+    // What an operator with the wrong SHIELD_SECRET sees, as a real process: exit 2, no lock.
+    const wrong = await cli(['lock', 'u_wrong_key', '--hours', '2', '--reason', 'x', '--redis', redis.url], { SHIELD_SECRET: other });
+    expect(wrong.code, wrong.stderr).toBe(2);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr).toMatch(/this secret is not the one the servers on redis:\/\/127\.0\.0\.1:\d+ run with \(their key id [0-9a-f]{16}, this secret's [0-9a-f]{16}\); nothing was changed/);
+    expect(wrong.stderr).not.toContain(other);
+    expect(wrong.stderr).not.toContain(SECRET);
+    expect((await shield.locks.status('u_wrong_key')).locked).toBe(false);
+    expect((await run(['unlock', USER, '--redis', redis.url], other)).code).toBe(2);
+    expect((await run(['status', USER, '--redis', redis.url], other)).stderr).toMatch(/not the one the servers/);
+
+    // A store no shield has started on yet (or whose key id expired): exit 2 with the fix.
+    expect(await store.delete('keyid')).toBe(true);
+    const none = await run(['lock', USER, '--hours', '1', '--reason', 'x', '--redis', redis.url], SECRET);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no shield has recorded its key id in the store at redis:\/\/127\.0\.0\.1:\d+ yet.*nothing was changed.*start \(or restart\) one server on this store/s);
+    expect((await shield.locks.status(USER)).locked).toBe(false);
+    // Starting a server records it again, and the CLI acts.
+    const restarted = createShield({ secret: SECRET, store });
+    await restarted.ready;
+    await restarted.close();
+    const after = await run(['status', USER, '--redis', redis.url], SECRET);
+    expect(after.code, after.stderr).toBe(0);
   });
 
   it('reports a paused Redis within a few seconds instead of hanging', async () => {

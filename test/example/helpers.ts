@@ -130,3 +130,15 @@ export function useExchange() {
     return { cast, app: exchange.app, exchange };
   };
 }
+
+/** What a client (or an attack tool) can tell apart in an answer: everything but random tokens. */
+export function answerShape(res: { status: number; body: Record<string, unknown>; headers: Record<string, unknown> }) {
+  return {
+    status: res.status,
+    keys: Object.keys(res.body).sort(),
+    error: res.body.error,
+    expiresIn: res.body.expiresIn,
+    wwwAuthenticate: res.headers['www-authenticate'],
+    cookie: deviceCookie(res) !== undefined,
+  };
+}

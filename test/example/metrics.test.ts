@@ -50,7 +50,7 @@ describe('GET /metrics', () => {
     expect(sample(text, 'account_shield_decision_reasons_total', { kind: 'login', signal: 'leaked-address' })).toBe(1);
     expect(sample(text, 'account_shield_challenges_total', { outcome: 'issued' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'account_shield_challenges_total', { outcome: 'passed' })).toBeGreaterThanOrEqual(1);
-    expect(text).toMatch(/^account_shield_decision_duration_seconds_count\{kind="login"\} [1-9]/m);
+    expect(text).toMatch(/^account_shield_decision_duration_seconds_count\{route="[^"]+",kind="login"\} [1-9]/m);
 
     // Nothing that identifies a person or a device, raw or in part.
     const secrets = [

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeApp } from '../../examples/exchange-server/app.js';
 import type { Decision } from '../../src/index.js';
-import { code, deviceCookie, get, loginAndEnrol, post, useExchange, wrongCode } from '../example/helpers.js';
+import { answerShape, code, deviceCookie, get, loginAndEnrol, post, useExchange, wrongCode } from '../example/helpers.js';
 
 /**
  * Issue 9 at the HTTP level, against the reference exchange: stuffing the leak list does not
@@ -9,16 +9,8 @@ import { code, deviceCookie, get, loginAndEnrol, post, useExchange, wrongCode } 
  */
 const start = useExchange();
 
-type Res = Awaited<ReturnType<typeof post>>;
 const login = (app: ExchangeApp['app'], email: string, password: string, client = {}) => post(app, '/auth/login', { email, password }, client);
-const shape = (res: Res) => ({
-  status: res.status,
-  keys: Object.keys(res.body).sort(),
-  error: res.body.error,
-  expiresIn: res.body.expiresIn,
-  wwwAuthenticate: res.headers['www-authenticate'],
-  cookie: deviceCookie(res) !== undefined,
-});
+const shape = answerShape;
 
 describe('default posture: a password alone never opens a session from a new device', () => {
   it('steps up every new device, leaked or not, and answers a right and a wrong password identically', async () => {
@@ -77,6 +69,19 @@ describe("the owner's typo on a new device is never a dead end", () => {
     // And from a brand-new device the owner still passes step-up: the budget was not spent.
     const fresh = await loginAndEnrol(app, cast.carol, { ip: '198.51.100.50' });
     expect(fresh.token).toEqual(expect.any(String));
+  });
+
+  it('strangers guessing codes from elsewhere do not switch off the owner\'s typo path', async () => {
+    const { cast, app } = await start({ shieldOptions: { secondFactor: { limit: 3 } } });
+    for (let s = 0; s < 4; s++) {
+      const ip = `100.70.${s}.1`;
+      const doomed = await login(app, cast.grace.email, `stranger-guess-${s}`, { ip });
+      for (let j = 0; j < 4; j++) await post(app, '/auth/login/verify', { challenge: doomed.body.challenge, code: await wrongCode(cast.grace) }, { ip });
+    }
+    const client = { ip: '192.0.2.77' };
+    const typo = await login(app, cast.grace.email, 'grace-Str0ng-pass-phrasw-77', client);
+    const told = await post(app, '/auth/login/verify', { challenge: typo.body.challenge, code: await code(cast.grace) }, client);
+    expect(told.body).toEqual({ error: 'invalid_credentials' });
   });
 
   it('the pass is single use and bound to the device: a second wrong password is refused, a cookie-less client is stepped up', async () => {

@@ -1,30 +1,24 @@
 import express from 'express';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DECOY_USER_ID } from '../../src/challenges.js';
-import { createShield, MemoryStore, RedisStore, type Shield } from '../../src/index.js';
+import { createShield, MemoryStore, RedisStore } from '../../src/index.js';
 import { resolveConfig } from '../../src/config.js';
 import type { SecondFactorGuessingEvent } from '../../src/events.js';
 import { loginApp } from '../helpers/login-app.js';
-import { type RedisProcess, startRedis } from '../support/redis.js';
+import { startRedis } from '../support/redis.js';
+import { useCleanup } from '../helpers/cleanup.js';
 
 /**
  * Issue 10, row 1 and 7: no one without the password can keep the owner from stepping up, and
  * no one with it can guess codes at a useful rate — in parallel too.
  */
 const users = { 'alice@example.com': { id: 'user-alice-7f3a9c', password: 'Tr0ub4dor&3-horse', code: '424242' } };
-let shield: Shield | undefined;
-let redis: RedisProcess | undefined;
-afterEach(async () => {
-  await shield?.close();
-  shield = undefined;
-  await redis?.stop();
-  redis = undefined;
-});
+const current = useCleanup();
 
 function setup(options: Parameters<typeof loginApp>[0] = {}) {
   const t = loginApp({ posture: 'strict', secondFactor: { limit: 5, windowSec: 86_400 }, ...options }, users);
-  shield = t.shield;
+  current.shield = t.shield;
   const guessing: SecondFactorGuessingEvent[] = [];
   t.shield.on('second-factor.guessing', (e) => guessing.push(e));
   const challenge = async (password: string, ip: string) => {
@@ -100,13 +94,13 @@ describe('the budget is reserved atomically', () => {
   });
 
   it('in Redis', async () => {
-    redis = await startRedis();
-    const store = new RedisStore({ url: redis.url });
+    current.redis = await startRedis();
+    const store = new RedisStore({ url: current.redis!.url });
     try {
       await parallelGuesses(store);
     } finally {
-      await shield?.close();
-      shield = undefined;
+      await current.shield?.close();
+      current.shield = undefined;
       await store.close();
     }
   });
@@ -128,7 +122,7 @@ describe('every presentation does the same work', () => {
       },
     });
     const t = loginApp({ store, posture: 'strict' }, users);
-    shield = t.shield;
+    current.shield = t.shield;
     const shapes: string[][] = [];
     for (const [i, [email, password]] of ([
       ['alice@example.com', users['alice@example.com'].password],
@@ -153,7 +147,8 @@ describe('every presentation does the same work', () => {
     const asked: string[] = [];
     const app = express();
     app.use(express.json());
-    shield = createShield({ secret: 's'.repeat(40), app, posture: 'strict' });
+    const shield = createShield({ secret: 's'.repeat(40), app, posture: 'strict' });
+    current.shield = shield;
     const ok: express.RequestHandler = (_req, res) => {
       res.json({});
     };

@@ -1,22 +1,16 @@
 import { Redis } from 'ioredis';
 import ipaddr from 'ipaddr.js';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseClientAddress, siteOf } from '../../src/context.js';
-import { RedisStore, type Shield } from '../../src/index.js';
+import { RedisStore } from '../../src/index.js';
 import { accountApp } from '../helpers/account-app.js';
 import { deviceCookie, loginApp } from '../helpers/login-app.js';
-import { type RedisProcess, startRedis } from '../support/redis.js';
+import { startRedis } from '../support/redis.js';
+import { useCleanup } from '../helpers/cleanup.js';
 
 /** Issue 10, rows 3, 9 and 11: state oracles, client addresses, user ids at rest. */
-let shield: Shield | undefined;
-let redis: RedisProcess | undefined;
-afterEach(async () => {
-  await shield?.close();
-  shield = undefined;
-  await redis?.stop();
-  redis = undefined;
-});
+const current = useCleanup();
 
 const shapeOf = (res: request.Response) => ({ status: res.status, body: res.body, cookie: deviceCookie(res) !== undefined });
 
@@ -24,7 +18,7 @@ describe('no state oracle: account state never changes the answer to a stranger'
   for (const posture of ['strict', 'adaptive'] as const) {
     it(`${posture}: an account with a learnt weak password, or a fresh credential change, answers a wrong password like an unknown address`, async () => {
       const t = accountApp({ posture });
-      shield = t.shield;
+      current.shield = t.shield;
       const bob = { email: 'bob@example.com', password: 'bobs-old-pass-9x' };
       // bob signs in on his own device (stepping up if asked), which is where his weak password is learnt.
       let first = await request(t.app).post('/login').set('X-Forwarded-For', '192.0.2.5').send(bob);
@@ -61,7 +55,7 @@ describe('client addresses', () => {
 
   const hammer = async (addresses: (i: number) => string, attempts = 30) => {
     const t = loginApp({ posture: 'strict' });
-    shield = t.shield;
+    current.shield = t.shield;
     const statuses: number[] = [];
     for (let i = 0; i < attempts; i++) {
       const res = await request(t.app).post('/login').set('X-Forwarded-For', addresses(i)).send({ email: `victim${i}@example.com`, password: 'guess' });
@@ -87,14 +81,14 @@ describe('client addresses', () => {
 
 describe('user ids at rest', () => {
   it('challenge records in the store hold no app user id (sealed), yet the challenge still passes', async () => {
-    redis = await startRedis();
-    const store = new RedisStore({ url: redis.url });
+    current.redis = await startRedis();
+    const store = new RedisStore({ url: current.redis!.url });
     const userId = 'user-id-that-must-not-leak-42';
     const t = loginApp({ store, posture: 'strict' }, { 'alice@example.com': { id: userId, password: 'Tr0ub4dor&3-horse', code: '424242' } });
-    shield = t.shield;
+    current.shield = t.shield;
     const right = await request(t.app).post('/login').set('X-Forwarded-For', '192.0.2.9').send({ email: 'alice@example.com', password: 'Tr0ub4dor&3-horse' });
     expect(right.body.error).toBe('step_up_required');
-    const client = new Redis(redis.url);
+    const client = new Redis(current.redis!.url);
     const keys = await client.keys('*');
     const values = await Promise.all(keys.map(async (k) => ((await client.type(k)) === 'string' ? ((await client.get(k)) ?? '') : '')));
     await client.quit();
@@ -103,7 +97,7 @@ describe('user ids at rest', () => {
     const passed = await request(t.app).post('/login/verify').set('X-Forwarded-For', '192.0.2.9').send({ challenge: right.body.challenge, code: '424242' });
     expect(passed.body.token).toBe(`t-${userId}`);
     await t.shield.close();
-    shield = undefined;
+    current.shield = undefined;
     await store.close();
   });
 });

@@ -85,5 +85,23 @@ describe('createShield configuration errors', () => {
     const shield = createShield({ secret });
     expect(codeOf(() => shield.login({} as never))).toBe('MISSING_CALLBACK');
     expect(codeOf(() => shield.stepUp({} as never))).toBe('MISSING_CALLBACK');
+    expect(codeOf(() => shield.withdrawals(undefined as never))).toBe('MISSING_CALLBACK');
+  });
+
+  it('refuses a misspelt or mistyped route option when the route is mounted', () => {
+    const shield = createShield({ secret });
+    const misspelt = { authenticate: () => null, tresholds: { challenge: 10 } } as never;
+    expect(codeOf(() => shield.login(misspelt))).toBe('UNKNOWN_OPTION');
+    expect(codeOf(() => shield.login({ authenticate: () => null, monitor: 'yes' } as never))).toBe('INVALID_TYPE');
+    expect(codeOf(() => shield.stepUp({ verifySecondFactor: () => true, fields: { cod: 'otp' } } as never))).toBe('UNKNOWN_OPTION');
+    const change = { getUser: () => undefined, verifySecondFactor: () => false, lockWithdrawals: 'always' } as never;
+    expect(codeOf(() => shield.credentialChange('password', change))).toBe('INVALID_TYPE');
+    expect(codeOf(() => shield.withdrawals({ getUser: () => undefined, nmae: 'w' } as never))).toBe('UNKNOWN_OPTION');
+    try {
+      shield.login(misspelt);
+    } catch (error) {
+      expect((error as Error).message).toContain('tresholds');
+      expect((error as { fix: string }).fix).toContain('thresholds');
+    }
   });
 });
