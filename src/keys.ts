@@ -49,8 +49,11 @@ export const storeKeys = {
   waveFlag: () => 'wave',
   /** Marks an account whose credentials changed recently (value: epoch ms of the change). */
   recentChange: (account: string) => `chg:{${account}}`,
-  /** Short hold on withdrawals while a credential change is in flight. */
-  lockHold: (user: string) => `hold:{${user}}`,
+  /**
+   * Holds written before credential changes, as a lock record of their own (a refused change
+   * settles its hold without touching the lock). `holds:`, not the former `hold:` plain value.
+   */
+  lockHold: (user: string) => `holds:{${user}}`,
   /** Withdrawal lock for an app user id (hashed). */
   withdrawalLock: (user: string) => `lock:{${user}}`,
 } as const;

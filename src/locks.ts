@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { LockOptions } from './config.js';
 import type { ShieldCore } from './core.js';
 import { ShieldConfigError } from './errors.js';
@@ -30,8 +31,29 @@ export interface WithdrawalLocks {
 }
 
 const MAX_TEXT = 500;
-/** How long the pre-change hold lasts: long enough to retry recording the real lock. */
-const PENDING_HOLD_HOURS = 0.25;
+/**
+ * Reasons a hold record keeps (a hold and its settlement are two). A full record may have
+ * dropped a hold that is still pending, so a full record counts whole: failing towards locked.
+ */
+const MAX_HOLD_REASONS = 64;
+/**
+ * A hold is written before the app's handler runs, so it outlasts the lock the change would
+ * record by this margin: a change whose lock never got recorded is still held for the change
+ * kind's full duration counted from the change itself, not from the hold.
+ */
+const HOLD_MARGIN_MS = 10 * 60_000;
+/** Kind of the reason that settles a hold (its change was refused, or its lock is recorded). */
+const SETTLED = 'settled';
+
+/** One credential change's hold on withdrawals, named so that change alone can settle it. */
+export interface PendingChange {
+  readonly userId: string;
+  readonly kind: string;
+  readonly ref: string;
+  readonly at: number;
+  /** Epoch ms the hold lasts until if it is never settled. */
+  readonly until: number;
+}
 
 /**
  * Locks live in the primary store only. Were they to fall back to an in-process store during an
@@ -68,18 +90,15 @@ export class Locks implements WithdrawalLocks {
   }
 
   /**
-   * The lock in force, including a pending-change hold; rejects when the store cannot answer
-   * (callers fail closed).
+   * The lock in force, including the holds of changes not yet settled; rejects when the store
+   * cannot answer (callers fail closed).
    */
   async read(userId: string): Promise<LockRecord | undefined> {
     const now = this.core.config.now();
-    const [lock, heldRaw] = await Promise.all([
-      this.store.getLock(this.key(userId), now),
-      this.store.read({ counters: [], keys: [this.holdKey(userId)] }).then((r) => r.values[0]),
-    ]);
-    const hold = parseHold(heldRaw);
-    if (!hold || hold.until <= now) return lock;
-    return { until: Math.max(lock?.until ?? 0, hold.until), reasons: [...(lock?.reasons ?? []), hold] };
+    const [lock, holds] = await Promise.all([this.store.getLock(this.key(userId), now), this.store.getLock(this.holdKey(userId), now)]);
+    const held = pendingHolds(holds, now);
+    if (!held) return lock;
+    return { until: Math.max(lock?.until ?? 0, held.until), reasons: [...(lock?.reasons ?? []), ...held.reasons] };
   }
 
   async status(userId: string): Promise<LockStatus> {
@@ -92,37 +111,31 @@ export class Locks implements WithdrawalLocks {
     return this.extend(userId, { kind, hours, detail: `${kind} changed${risky ? ' after step-up' : ''}` });
   }
 
+  /** A hold for a change of `kind` about to happen: as long as the lock the change would record. */
+  pending(userId: string, kind: string, risky: boolean): PendingChange {
+    const at = this.core.config.now();
+    const until = at + Math.round(this.durationHours(kind, risky) * 3_600_000) + HOLD_MARGIN_MS;
+    return { userId, kind, ref: randomBytes(12).toString('base64url'), at, until };
+  }
+
   /**
-   * A short hold written before a change is allowed to happen, so that if recording the full
-   * lock afterwards fails, withdrawals are still held while it is retried.
+   * Write the hold before the change may happen. It is a record of its own, not part of the
+   * lock, so that a refused change can settle it without ever shortening a real lock; and it
+   * lasts the change's full duration, so if the process dies or the store stalls after the
+   * change, before its lock is recorded, withdrawals stay held as long as the lock would have.
    */
-  async hold(userId: string, kind: string): Promise<void> {
-    this.assertKind(kind);
+  async hold(change: PendingChange): Promise<void> {
+    const reason: LockReason = { kind: change.kind, at: change.at, until: change.until, detail: `${change.kind} change pending`, ref: change.ref };
+    await this.store.extendLock(this.holdKey(change.userId), reason, this.core.config.now(), MAX_HOLD_REASONS);
+  }
+
+  /**
+   * Settle one change's hold: appended, never removed or rewritten, so a concurrent change's
+   * hold is untouched and a settlement that fails leaves the hold (towards locked).
+   */
+  async settle(change: PendingChange): Promise<void> {
     const now = this.core.config.now();
-    const ttl = PENDING_HOLD_HOURS * 3_600_000;
-    const reason: LockReason = { kind: 'pending-change', at: now, until: now + ttl, detail: `${kind} change in progress` };
-    await this.store.set(this.holdKey(userId), JSON.stringify(reason), ttl);
-  }
-
-  /** Lift the pending-change hold (the change was refused, or its lock is recorded). */
-  async release(userId: string): Promise<void> {
-    await this.store.delete(this.holdKey(userId));
-  }
-
-  /** Retry recording a change's lock in the background while the short hold lasts. */
-  retryApplyChange(userId: string, kind: string, risky: boolean): void {
-    const deadline = this.core.config.now() + PENDING_HOLD_HOURS * 3_600_000;
-    let delay = 1000;
-    const attempt = () => {
-      this.applyChange(userId, kind, risky)
-        .then(() => this.release(userId))
-        .catch(() => {
-        delay = Math.min(delay * 2, 60_000);
-        if (this.core.config.now() + delay < deadline) setTimeout(attempt, delay).unref();
-        else this.core.config.logger.error(`[account-shield] could not record a ${kind} withdrawal lock; giving up`);
-      });
-    };
-    setTimeout(attempt, delay).unref();
+    await this.store.extendLock(this.holdKey(change.userId), { kind: SETTLED, at: now, until: now, ref: change.ref }, now, MAX_HOLD_REASONS);
   }
 
   async lock(userId: string, options: AdminLockOptions): Promise<LockStatus> {
@@ -140,8 +153,10 @@ export class Locks implements WithdrawalLocks {
     const reason = checkText(options?.reason, 'reason');
     const actor = checkText(options?.actor, 'actor');
     const now = this.core.config.now();
-    const removed = await this.store.clearLock(this.key(userId), now);
-    this.core.emit('withdrawals.unlocked', { userId, reason, actor, at: now, wasLockedUntil: removed?.until ?? null });
+    // An operator's unlock lifts pending holds too; a change still in flight locks again.
+    const removed = await Promise.all([this.store.clearLock(this.key(userId), now), this.store.clearLock(this.holdKey(userId), now)]);
+    const wasLockedUntil = Math.max(0, ...removed.map((r) => r?.until ?? 0)) || null;
+    this.core.emit('withdrawals.unlocked', { userId, reason, actor, at: now, wasLockedUntil });
     return toStatus(undefined);
   }
 
@@ -160,15 +175,15 @@ export class Locks implements WithdrawalLocks {
   }
 }
 
-function parseHold(raw: string | undefined): LockReason | undefined {
-  if (raw === undefined) return undefined;
-  try {
-    const hold = JSON.parse(raw) as LockReason;
-    return typeof hold.until === 'number' ? hold : undefined;
-  } catch {
-    // Unreadable means unknown, and unknown locks fail closed.
-    return { kind: 'pending-change', at: 0, until: Number.MAX_SAFE_INTEGER, detail: 'unreadable hold' };
-  }
+/** The holds of a hold record that are neither settled nor over; a full record counts whole. */
+function pendingHolds(record: LockRecord | undefined, now: number): LockRecord | undefined {
+  if (!record) return undefined;
+  const holds = record.reasons.filter((r) => r.kind !== SETTLED);
+  if (record.reasons.length >= MAX_HOLD_REASONS) return { until: record.until, reasons: holds };
+  const settled = new Set(record.reasons.filter((r) => r.kind === SETTLED).map((r) => r.ref));
+  const pending = holds.filter((r) => r.until > now && !settled.has(r.ref));
+  if (pending.length === 0) return undefined;
+  return { until: Math.max(...pending.map((r) => r.until)), reasons: pending };
 }
 
 function toStatus(record: LockRecord | undefined): LockStatus {

@@ -25,9 +25,12 @@ export const routeOptionSchemas = {
   credentialChange: {
     getUser: 'function',
     verifySecondFactor: 'function',
+    verifyCurrentPassword: 'function',
+    sessionId: 'function',
     newPasswordField: 'string',
     currentPasswordField: 'string',
     newEmailField: 'string',
+    newEmail: 'function',
     onChanged: 'function',
     lockWithdrawals: { union: ['boolean', 'function'] },
     thresholds: { fields: thresholds },

@@ -3,6 +3,7 @@ import { generateSecret, generateURI } from 'otplib';
 import { addressInputs, passwordStrength, type Shield } from '../../src/index.js';
 import { API_KEY_PERMISSIONS, type ApiKeys } from './api-keys.js';
 import { authOf } from './auth.js';
+import type { EmailChanges } from './email-change.js';
 import type { SessionStore } from './sessions.js';
 import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, type User, type UserStore } from './users.js';
 import { badRequest, emailField, enumListField, stringField } from './validate.js';
@@ -16,6 +17,7 @@ export interface AccountDeps {
   readonly users: UserStore;
   readonly sessions: SessionStore;
   readonly apiKeys: ApiKeys;
+  readonly emailChanges: EmailChanges;
   /** Absent for the login-only baselines: then there are no locks to show. */
   readonly shield?: Shield;
 }
@@ -24,7 +26,7 @@ export interface AccountDeps {
  * Handlers of the authenticated account routes. Each runs after `requireSession` and after the
  * route's guard slot (see `guards.ts`), so it only does the change itself.
  */
-export function accountHandlers({ users, sessions, apiKeys, shield }: AccountDeps) {
+export function accountHandlers({ users, sessions, apiKeys, emailChanges, shield }: AccountDeps) {
   const currentUser = (res: Response): User | undefined => {
     const user = users.get(authOf(res).session.userId);
     // A session whose user vanished is as good as no session.
@@ -40,14 +42,14 @@ export function accountHandlers({ users, sessions, apiKeys, shield }: AccountDep
     if (!next.ok) return badRequest(res, next.detail);
     const user = currentUser(res);
     if (!user) return;
-    // The current password first: a stolen session alone must not even reach the strength check.
-    if (!(await users.checkPassword(user, current.value))) {
-      res.status(403).json({ error: 'forbidden' });
-      return;
-    }
-    // With the shield, its password guard has already vetted the new password (with the
-    // address and the current password as known words); the baselines have no guard.
+    // With the shield, its password guard has already checked the current password (counting
+    // wrong ones, so a stolen session cannot guess it) and vetted the new one; the baselines
+    // have no guard, so they check both here.
     if (!shield) {
+      if (!(await users.checkPassword(user, current.value))) {
+        res.status(403).json({ error: 'forbidden' });
+        return;
+      }
       const strength = passwordStrength(next.value, addressInputs(user.email), { maxLength: MAX_SCORED_LENGTH });
       if (strength.score < MIN_PASSWORD_SCORE) {
         res.status(400).json({ error: 'weak_password', feedback: { warning: strength.warning, suggestions: strength.suggestions } });
@@ -60,17 +62,38 @@ export function accountHandlers({ users, sessions, apiKeys, shield }: AccountDep
     res.json({ ok: true });
   };
 
-  /** POST /account/email {email} */
-  const changeEmail: RequestHandler = (req: Request, res: Response) => {
+  /**
+   * POST /account/email {email} → 202 {status:"verification_sent"}, whether or not the address
+   * has an account (a code goes to a free one, a notice to one in use): no enumeration.
+   */
+  const startEmailChange: RequestHandler = (req: Request, res: Response) => {
     const email = emailField(req.body, 'email', MAX_EMAIL_LENGTH);
     if (!email.ok) return badRequest(res, email.detail);
     const user = currentUser(res);
     if (!user) return;
-    if (!users.setEmail(user, email.value)) {
-      res.status(400).json({ error: 'email_unavailable' });
+    if (!emailChanges.start(user, email.value)) {
+      res.setHeader('Retry-After', '3600');
+      res.status(429).json({ error: 'too_many_attempts' });
       return;
     }
-    res.json({ ok: true });
+    res.status(202).json({ status: 'verification_sent' });
+  };
+
+  /**
+   * POST /account/email/confirm {verificationCode} → 200 {ok, email} · 400 invalid_code. The
+   * change itself: with the shield, its email guard runs first (step-up, withdrawal lock).
+   */
+  const confirmEmailChange: RequestHandler = (req: Request, res: Response) => {
+    const code = stringField(req.body, 'verificationCode', 16);
+    if (!code.ok) return badRequest(res, code.detail);
+    const user = currentUser(res);
+    if (!user) return;
+    const email = emailChanges.confirm(user, code.value);
+    if (email === undefined) {
+      res.status(400).json({ error: 'invalid_code' });
+      return;
+    }
+    res.json({ ok: true, email });
   };
 
   /** POST /account/2fa/reset: a fresh TOTP secret, shown once for the authenticator app. */
@@ -122,5 +145,5 @@ export function accountHandlers({ users, sessions, apiKeys, shield }: AccountDep
     }
   };
 
-  return { changePassword, changeEmail, resetTwoFactor, createApiKey, security };
+  return { changePassword, startEmailChange, confirmEmailChange, resetTwoFactor, createApiKey, security };
 }

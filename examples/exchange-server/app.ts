@@ -7,6 +7,7 @@ import { ApiKeys } from './api-keys.js';
 import { requireSession } from './auth.js';
 import { type Baseline, expressRateLimit, noProtection, rlfRecipe } from './baselines.js';
 import { DEMO_USERS } from './demo-users.js';
+import { EmailChanges } from './email-change.js';
 import { type RouteGuards, shieldGuards, unguarded } from './guards.js';
 import type { ExchangeOptions, Protection } from './options.js';
 import { Outbox, outboxRoute } from './outbox.js';
@@ -125,9 +126,11 @@ export async function createExchangeApp(options: ExchangeOptions = {}): Promise<
 
   const guards: RouteGuards = shield ? shieldGuards(shield, users, sessions) : unguarded();
   const auth = requireSession(sessions);
-  const account = accountHandlers({ users, sessions, apiKeys, shield });
+  const account = accountHandlers({ users, sessions, apiKeys, emailChanges: new EmailChanges(users, outbox), shield });
   app.post('/account/password', auth, guards.password, account.changePassword);
-  app.post('/account/email', auth, guards.email, account.changeEmail);
+  // Two steps: a code to the new address, then the change (the guarded step) with that code.
+  app.post('/account/email', auth, account.startEmailChange);
+  app.post('/account/email/confirm', auth, guards.email, account.confirmEmailChange);
   app.post('/account/2fa/reset', auth, guards.twoFactorReset, account.resetTwoFactor);
   app.post('/account/api-keys', auth, guards.apiKeys, account.createApiKey);
   app.post('/wallet/withdrawals', auth, guards.withdrawals, withdrawalHandler(wallet));

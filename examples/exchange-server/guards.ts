@@ -12,6 +12,7 @@ import type { UserStore } from './users.js';
  */
 export interface RouteGuards {
   readonly password: RequestHandler;
+  /** In front of `POST /account/email/confirm`, the step that changes the address. */
   readonly email: RequestHandler;
   readonly twoFactorReset: RequestHandler;
   readonly apiKeys: RequestHandler;
@@ -36,10 +37,18 @@ export function shieldGuards(shield: Shield, users: UserStore, sessions: Session
   const revokeOthers = (userId: string, req: Request) => {
     if (req.res) sessions.revokeOthers(userId, authOf(req.res).token);
   };
+  // The current password is checked by the guard, so wrong ones count against the session and
+  // its source like failed logins: a stolen session cannot guess it (issue 10, row 10).
+  const verifyCurrentPassword = async (userId: string, password: string) => {
+    const user = users.get(userId);
+    return user !== undefined && (await users.checkPassword(user, password));
+  };
+  const sessionId = (req: Request) => (req.res ? authOf(req.res).session.tokenHash : undefined);
   const withdrawCapable = (req: Request) => Array.isArray(req.body?.permissions) && req.body.permissions.includes('withdraw');
   return {
-    password: shield.credentialChange('password', { getUser, verifySecondFactor, onChanged: revokeOthers }),
-    email: shield.credentialChange('email', { getUser, verifySecondFactor }),
+    password: shield.credentialChange('password', { getUser, verifySecondFactor, verifyCurrentPassword, sessionId, onChanged: revokeOthers }),
+    // The confirm step: the address now in force is the one the device moves to.
+    email: shield.credentialChange('email', { getUser, verifySecondFactor, newEmail: (userId) => users.get(userId)?.email }),
     twoFactorReset: shield.credentialChange('2fa-reset', { getUser, verifySecondFactor, onChanged: revokeOthers }),
     apiKeys: shield.credentialChange('api-key', { getUser, verifySecondFactor, lockWithdrawals: withdrawCapable }),
     withdrawals: shield.withdrawals({ getUser }),

@@ -67,6 +67,8 @@ export interface LockReason {
   readonly until: number;
   readonly detail?: string;
   readonly actor?: string;
+  /** Names one pending-change hold, so that change alone can settle it (see `src/locks.ts`). */
+  readonly ref?: string;
 }
 
 export interface Store {

@@ -72,16 +72,22 @@ describe('authenticated routes', () => {
     expect((await post(app, '/auth/login', { email: user.email, password: newPassword }, { ...client, cookie })).status).toBe(200);
   });
 
-  it('POST /account/email: 200 moves the login; an address in use → 400', async () => {
-    const { app, cast, user, cookie, client, me } = await signedIn();
-    const taken = await post(app, '/account/email', { email: cast.frank.email.toUpperCase() }, me);
-    expect(taken.status).toBe(400);
-    expect(taken.body.error).toBe('email_unavailable');
+  it('POST /account/email then /account/email/confirm: the code sent to the new address moves the login', async () => {
+    const { app, user, cookie, client, me } = await signedIn();
     const bad = await post(app, '/account/email', { email: 'not an email' }, me);
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('bad_request');
 
-    expect((await post(app, '/account/email', { email: 'carol.new@example.test' }, me)).status).toBe(200);
+    const started = await post(app, '/account/email', { email: 'carol.new@example.test' }, me);
+    expect(started.status).toBe(202);
+    expect(started.body).toEqual({ status: 'verification_sent' });
+    const verificationCode = exchange!.outbox.latestCode('carol.new@example.test');
+    expect(verificationCode).toMatch(/^\d{6}$/);
+    // Nothing moved yet: the change is the confirm.
+    expect((await post(app, '/auth/login', { email: user.email, password: user.password }, { ...client, cookie })).status).toBe(200);
+    const confirmed = await post(app, '/account/email/confirm', { verificationCode }, me);
+    expect(confirmed.status, confirmed.text).toBe(200);
+    expect(confirmed.body).toEqual({ ok: true, email: 'carol.new@example.test' });
     expect((await post(app, '/auth/login', { email: 'carol.new@example.test', password: user.password }, { ...client, cookie })).status).toBe(200);
     expect((await post(app, '/auth/login', { email: user.email, password: user.password }, { ...client, cookie })).status).toBe(401);
   });

@@ -14,6 +14,7 @@ import {
   testUsers,
   wrongCode,
 } from './helpers.js';
+import { changeEmail, startEmailChange } from './email-flow.js';
 
 /**
  * The shield's guards as a user of the example exchange meets them: credential changes from a
@@ -62,7 +63,8 @@ function expectStepUp(res: Awaited<ReturnType<typeof post>>) {
 interface Guarded {
   readonly route: string;
   readonly path: string;
-  readonly body: (user: TestUser) => Record<string, unknown>;
+  /** The change's body; may first start the change (an email change sends a code to confirm). */
+  readonly body: (user: TestUser, exchange: ExchangeApp, client: ClientOptions) => Promise<Record<string, unknown>>;
   readonly status: number;
   /** The lock reason's kind and its durations: plain, and after a change that needed step-up. */
   readonly kind: string;
@@ -73,11 +75,12 @@ interface Guarded {
 }
 
 const userOf = (exchange: ExchangeApp, user: TestUser) => exchange.users.findByEmail(user.email);
+const passwordBody = (user: TestUser) => ({ currentPassword: user.password, newPassword: NEW_PASSWORD });
 const GUARDED: readonly Guarded[] = [
   {
     route: 'password',
     path: '/account/password',
-    body: (user) => ({ currentPassword: user.password, newPassword: NEW_PASSWORD }),
+    body: async (user) => passwordBody(user),
     status: 200,
     kind: 'password',
     hours: 24,
@@ -86,8 +89,8 @@ const GUARDED: readonly Guarded[] = [
   },
   {
     route: 'email',
-    path: '/account/email',
-    body: () => ({ email: 'moved@example.test' }),
+    path: '/account/email/confirm',
+    body: (_user, exchange, client) => startEmailChange(exchange, 'moved@example.test', client),
     status: 200,
     kind: 'email',
     hours: 6,
@@ -97,7 +100,7 @@ const GUARDED: readonly Guarded[] = [
   {
     route: '2fa reset',
     path: '/account/2fa/reset',
-    body: () => ({}),
+    body: async () => ({}),
     status: 200,
     kind: '2fa-reset',
     hours: 24,
@@ -107,7 +110,7 @@ const GUARDED: readonly Guarded[] = [
   {
     route: 'api key with withdraw permission',
     path: '/account/api-keys',
-    body: () => ({ permissions: ['read', 'withdraw'] }),
+    body: async () => ({ permissions: ['read', 'withdraw'] }),
     status: 201,
     kind: 'api-key',
     hours: 24,
@@ -125,18 +128,19 @@ describe('credential changes: step-up from a device the shield does not know', (
     const elsewhere = { token: home.token, ip: '203.0.113.30' };
     const unchanged = await g.effect(exchange, user);
 
-    const challenged = await post(app, g.path, g.body(user), elsewhere);
+    const body = await g.body(user, exchange, elsewhere);
+    const challenged = await post(app, g.path, body, elsewhere);
     const challenge = expectStepUp(challenged);
     expect(await g.effect(exchange, user)).toEqual(unchanged);
     expect((await withdraw(app, home)).status).toBe(201);
 
-    const wrong = await post(app, g.path, { ...g.body(user), challenge, code: await wrongCode(user) }, elsewhere);
+    const wrong = await post(app, g.path, { ...body, challenge, code: await wrongCode(user) }, elsewhere);
     expect(wrong.status).toBe(401);
     expect(wrong.body).toEqual({ error: 'invalid_code' });
     expect(await g.effect(exchange, user)).toEqual(unchanged);
 
     const before = Date.now();
-    const passed = await post(app, g.path, { ...g.body(user), challenge, code: await code(user) }, elsewhere);
+    const passed = await post(app, g.path, { ...body, challenge, code: await code(user) }, elsewhere);
     const after = Date.now();
     expect(passed.status, passed.text).toBe(g.status);
     expect(await g.effect(exchange, user)).not.toEqual(unchanged);
@@ -151,7 +155,7 @@ describe('credential changes: step-up from a device the shield does not know', (
     ]);
 
     // The challenge was single-use.
-    const replay = await post(app, g.path, { ...g.body(user), challenge, code: await code(user) }, elsewhere);
+    const replay = await post(app, g.path, { ...body, challenge, code: await code(user) }, elsewhere);
     expect(replay.status).toBe(401);
     expect(replay.body).toEqual({ error: 'invalid_code' });
   });
@@ -162,7 +166,7 @@ describe('credential changes: step-up from a device the shield does not know', (
     const home = await knownDevice(app, user, '192.0.2.31');
     const unchanged = await g.effect(exchange, user);
     const before = Date.now();
-    const res = await post(app, g.path, g.body(user), home);
+    const res = await post(app, g.path, await g.body(user, exchange, home), home);
     const after = Date.now();
     expect(res.status, res.text).toBe(g.status);
     expect(await g.effect(exchange, user)).not.toEqual(unchanged);
@@ -174,10 +178,11 @@ describe('credential changes: step-up from a device the shield does not know', (
   });
 
   it("another account's device cookie is no better than none", async () => {
-    const { cast, app } = await start();
+    const { cast, app, exchange } = await start();
     const home = await knownDevice(app, cast.carol, '192.0.2.32');
     const franks = await knownDevice(app, cast.frank, '192.0.2.33');
-    const res = await post(app, '/account/email', { email: 'carol2@example.test' }, { token: home.token, cookie: franks.cookie });
+    const client = { token: home.token, cookie: franks.cookie };
+    const res = await post(app, '/account/email/confirm', await startEmailChange(exchange, 'carol2@example.test', client), client);
     expectStepUp(res);
   });
 
@@ -189,17 +194,18 @@ describe('credential changes: step-up from a device the shield does not know', (
     const elsewhere = { token: home.token };
 
     // Issued for an email change, presented to the password route.
-    const forEmail = expectStepUp(await post(app, '/account/email', { email: 'carol2@example.test' }, elsewhere));
-    const crossRoute = await post(app, '/account/password', { ...GUARDED[0]!.body(user), challenge: forEmail, code: await code(user) }, elsewhere);
+    const emailBody = await startEmailChange(exchange, 'carol2@example.test', elsewhere);
+    const forEmail = expectStepUp(await post(app, '/account/email/confirm', emailBody, elsewhere));
+    const crossRoute = await post(app, '/account/password', { ...passwordBody(user), challenge: forEmail, code: await code(user) }, elsewhere);
     expect(crossRoute.status).toBe(401);
     expect(crossRoute.body).toEqual({ error: 'invalid_code' });
 
     // Issued to one device (no cookie), answered from another.
-    const forPassword = expectStepUp(await post(app, '/account/password', GUARDED[0]!.body(user), elsewhere));
+    const forPassword = expectStepUp(await post(app, '/account/password', passwordBody(user), elsewhere));
     const otherDevice = await post(
       app,
       '/account/password',
-      { ...GUARDED[0]!.body(user), challenge: forPassword, code: await code(user) },
+      { ...passwordBody(user), challenge: forPassword, code: await code(user) },
       { token: home.token, cookie: laptop.cookie },
     );
     expect(otherDevice.status).toBe(401);
@@ -208,7 +214,7 @@ describe('credential changes: step-up from a device the shield does not know', (
     // A login challenge is not a credential-change challenge.
     const login = await post(app, '/auth/login', { email: cast.leakedAlice.email, password: cast.leakedAlice.password }, { ip: '192.0.2.36' });
     const loginChallenge = expectStepUp(login);
-    const fromLogin = await post(app, '/account/email', { email: 'carol3@example.test', challenge: loginChallenge, code: await code(user) }, elsewhere);
+    const fromLogin = await post(app, '/account/email/confirm', { ...emailBody, challenge: loginChallenge, code: await code(user) }, elsewhere);
     expect(fromLogin.status).toBe(401);
     expect(fromLogin.body).toEqual({ error: 'invalid_code' });
 
@@ -222,8 +228,8 @@ describe('credential changes: step-up from a device the shield does not know', (
     const user = cast.carol;
     const home = await knownDevice(app, user, '192.0.2.37');
     now += 2 * HOUR;
-    const challenge = expectStepUp(await post(app, '/account/password', GUARDED[0]!.body(user), home));
-    const res = await post(app, '/account/password', { ...GUARDED[0]!.body(user), challenge, code: await code(user) }, home);
+    const challenge = expectStepUp(await post(app, '/account/password', passwordBody(user), home));
+    const res = await post(app, '/account/password', { ...passwordBody(user), challenge, code: await code(user) }, home);
     expect(res.status).toBe(200);
     const locked = await withdraw(app, home);
     expect(locked.status).toBe(423);
@@ -302,12 +308,12 @@ describe('POST /account/password', () => {
   });
 
   it('a later, shorter change never shortens the lock; both reasons are listed', async () => {
-    const { cast, app } = await start();
+    const { cast, app, exchange } = await start();
     const user = cast.carol;
     const home = await knownDevice(app, user, '192.0.2.43');
     expect((await post(app, '/account/password', { currentPassword: user.password, newPassword: NEW_PASSWORD }, home)).status).toBe(200);
     const first = (await withdraw(app, home)).body.lockedUntil as string;
-    expect((await post(app, '/account/email', { email: 'carol.moved@example.test' }, home)).status).toBe(200);
+    expect((await changeEmail(exchange, 'carol.moved@example.test', home)).status).toBe(200);
     const second = await withdraw(app, home);
     expect(second.status).toBe(423);
     expect(second.body.lockedUntil).toBe(first);
@@ -337,14 +343,14 @@ describe('POST /account/api-keys', () => {
   });
 });
 
-describe('POST /account/email', () => {
+describe('POST /account/email, then /account/email/confirm', () => {
   it('keeps the current device known under the new address', async () => {
-    const { cast, app } = await start();
+    const { cast, app, exchange } = await start();
     const user = cast.leakedAlice;
     const home = await knownDevice(app, user, '192.0.2.60');
     const moved = 'alice.moved@example.test';
     const before = Date.now();
-    expect((await post(app, '/account/email', { email: moved }, home)).status).toBe(200);
+    expect((await changeEmail(exchange, moved, home)).status).toBe(200);
     const after = Date.now();
     expectLocked(await withdraw(app, home), 6, before, after);
 

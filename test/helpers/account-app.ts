@@ -86,6 +86,8 @@ export function accountApp(options: ShieldOptions = {}) {
         return;
       }
       user.password = req.body.newPassword;
+      // A handler that fails after changing something: the shield cannot tell it did not.
+      if (req.body.explode === true) throw new Error('database went away after the write');
       res.json({ ok: true });
     },
   );

@@ -10,26 +10,25 @@ afterEach(async () => close?.());
 
 /** A real memory store with switches to make single operations fail, as a dying store would. */
 class FlakyStore extends MemoryStore {
-  failSet: ((key: string) => boolean) | undefined;
-  failExtend = false;
-  override async set(key: string, value: string, ttlMs: number) {
-    if (this.failSet?.(key)) throw new Error('store unavailable');
-    return super.set(key, value, ttlMs);
-  }
+  /** Which lock records cannot be written: `holds:` (pre-change holds) or `lock:` (locks). */
+  failExtend: ((key: string) => boolean) | undefined;
   override async extendLock(key: string, reason: LockReason, now: number, maxReasons: number) {
-    if (this.failExtend) throw new Error('store unavailable');
+    if (this.failExtend?.(key)) throw new Error('store unavailable');
     return super.extendLock(key, reason, now, maxReasons);
   }
 }
 
+const HOUR = 3_600_000;
+
 function setup(extra = {}) {
   const store = new FlakyStore();
-  const t = accountApp({ store, logger: { warn: () => {}, error: () => {} }, ...extra });
+  const clock = { now: Date.parse('2026-11-23T12:00:00Z') };
+  const t = accountApp({ store, now: () => clock.now, logger: { warn: () => {}, error: () => {} }, ...extra });
   close = async () => {
     await t.shield.close();
     await store.close();
   };
-  return { ...t, store };
+  return { ...t, store, clock };
 }
 
 type App = ReturnType<typeof setup>['app'];
@@ -49,25 +48,33 @@ const post = (app: App, path: string, s: { auth: string; cookie?: string; ip?: s
 const change = { currentPassword: 'Tr0ub4dor&3-horse', newPassword: 'violet-kettle-orbit-73' };
 
 describe('credential changes when the lock store fails', () => {
+  const withdraw = (app: App, s: { auth: string }) => post(app, '/wallet/withdrawals', s, { amount: '1', address: 'x' });
+
   it('refuses the change (503) when withdrawals cannot even be held, and the app never runs', async () => {
     const { app, store, users } = setup();
     const s = await signIn(app);
-    store.failSet = (key) => key.startsWith('hold:');
+    store.failExtend = (key) => key.startsWith('holds:');
     const res = await post(app, '/account/password', s, change);
     expect(res.status).toBe(503);
     expect(users.get('u1')?.password).toBe('Tr0ub4dor&3-horse');
   });
 
-  it('keeps withdrawals held, still notifies and revokes, when the full lock cannot be recorded', async () => {
-    const { app, store, events, sessions } = setup();
+  it('holds withdrawals for the full 24 h, still notifies and revokes, when the lock itself cannot be recorded', async () => {
+    const { app, store, events, sessions, clock } = setup();
     const s = await signIn(app);
     const other = await signIn(app);
-    store.failExtend = true;
+    store.failExtend = (key) => key.startsWith('lock:');
+    const changedAt = clock.now;
     const res = await post(app, '/account/password', s, change);
     expect(res.status).toBe(200);
-    expect((await post(app, '/wallet/withdrawals', s, { amount: '1', address: 'x' })).status).toBe(423);
-    expect(events.changed).toEqual([expect.objectContaining({ userId: 'u1', kind: 'password', withdrawalsLockedUntil: null })]);
+    const locked = await withdraw(app, s);
+    expect(locked.status).toBe(423);
+    expect(Date.parse(locked.body.lockedUntil)).toBeGreaterThanOrEqual(changedAt + 24 * HOUR);
+    expect(events.changed).toEqual([expect.objectContaining({ userId: 'u1', kind: 'password', withdrawalsLockedUntil: Date.parse(locked.body.lockedUntil) })]);
     expect(sessions.has(other.auth.slice(7))).toBe(false);
+    // Still held a minute before the full duration is over (the old 15-minute hold lapsed long before).
+    clock.now = changedAt + 24 * HOUR - 60_000;
+    expect((await withdraw(app, s)).status).toBe(423);
   });
 
   it('lifts the hold when the app refuses the change', async () => {
@@ -75,7 +82,31 @@ describe('credential changes when the lock store fails', () => {
     const s = await signIn(app);
     const refused = await post(app, '/account/password', s, { currentPassword: 'wrong', newPassword: 'violet-kettle-orbit-73' });
     expect(refused.status).toBe(403);
-    expect((await post(app, '/wallet/withdrawals', s, { amount: '1', address: 'x' })).status).toBe(201);
+    expect((await withdraw(app, s)).status).toBe(201);
+  });
+
+  it("one change's refusal never lifts another change's hold, nor shortens a lock", async () => {
+    const { app, store, clock, shield } = setup();
+    const s = await signIn(app);
+    await shield.locks.lock('u1', { hours: 1, reason: 'support ticket', actor: 'ops' });
+    // A password change goes through but its lock cannot be recorded: only its hold protects.
+    store.failExtend = (key) => key.startsWith('lock:');
+    expect((await post(app, '/account/password', s, change)).status).toBe(200);
+    store.failExtend = undefined;
+    // Then an email change the app refuses (400) settles its own hold, not the first one's.
+    const refused = await post(app, '/account/email', s, { email: 42 });
+    expect(refused.status).toBe(400);
+    clock.now += 23 * HOUR;
+    expect((await withdraw(app, s)).status).toBe(423);
+  });
+
+  it('keeps the full hold when the app answers 5xx: the change may have happened', async () => {
+    const { app, clock } = setup();
+    const s = await signIn(app);
+    const failed = await post(app, '/account/password', s, { ...change, explode: true });
+    expect(failed.status).toBe(500);
+    clock.now += 24 * HOUR - 60_000;
+    expect((await withdraw(app, s)).status).toBe(423);
   });
 });
 
