@@ -63,7 +63,7 @@ export function accountHandlers({ users, sessions, apiKeys, emailChanges, shield
   };
 
   /**
-   * POST /account/email {email} → 202 {status:"verification_sent"}, whether or not the address
+   * POST /account/email {email} → 200 {status:"verification_sent"} (the contract's 200), whether or not the address
    * has an account (a code goes to a free one, a notice to one in use): no enumeration.
    */
   const startEmailChange: RequestHandler = (req: Request, res: Response) => {
@@ -76,7 +76,7 @@ export function accountHandlers({ users, sessions, apiKeys, emailChanges, shield
       res.status(429).json({ error: 'too_many_attempts' });
       return;
     }
-    res.status(202).json({ status: 'verification_sent' });
+    res.status(200).json({ status: 'verification_sent' });
   };
 
   /**
