@@ -30,7 +30,7 @@ export function shieldGuards(shield: Shield, users: UserStore, sessions: Session
     if (!req.res) return undefined;
     const { session } = authOf(req.res);
     const user = users.get(session.userId);
-    return user && { userId: user.id, email: user.email, sessionStartedAt: session.startedAt };
+    return user && { userId: user.id, email: user.email, sessionStartedAt: session.startedAt, factor: user.totpSecret ? 'totp' : 'email' };
   };
   const verifySecondFactor = (userId: string, code: string) => verifyUserTotp(users.get(userId)?.totpSecret, code);
   // Whoever else holds a token for this account is logged out by a password or 2FA change.

@@ -1,3 +1,4 @@
+import type { SecondFactor } from '../types.js';
 import type { Request, Response } from 'express';
 import type { Assessment, ShieldCore } from '../core.js';
 import { invalidCode, stepUpRequired, tooManyAttempts, unavailable } from '../responses.js';
@@ -7,6 +8,7 @@ export interface ChangeStepUp {
   readonly route: string;
   readonly kind: string;
   readonly userId: string;
+  readonly factor: SecondFactor | undefined;
   readonly assessment: Assessment;
   /** The `challenge` and `code` the client sent, if it answers a step-up. */
   readonly challenge: string | undefined;
@@ -49,7 +51,13 @@ export async function changeStepUp(core: ShieldCore, req: Request, res: Response
   if (!s.required) return { kind: 'not-needed' };
   let token: string;
   try {
-    token = await core.challenges.issue({ account: assessment.ids.account, device: assessment.ids.device ?? null, userId: s.userId, purpose: s.kind });
+    token = await core.challenges.issue({
+      account: assessment.ids.account,
+      device: assessment.ids.device ?? null,
+      userId: s.userId,
+      purpose: s.kind,
+      factor: s.factor === 'email' ? 'email' : 'totp',
+    });
   } catch {
     return answered(() => unavailable(res));
   }

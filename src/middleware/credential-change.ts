@@ -137,6 +137,7 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
       route,
       kind,
       userId: user.userId,
+      factor: user.factor,
       assessment,
       challenge: fields.challenge,
       code: fields.code,

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { SecondFactor } from '../types.js';
 
 /** Who the app says is signed in on this request. */
 export interface SessionUser {
@@ -8,6 +9,8 @@ export interface SessionUser {
   email: string;
   /** When the session authenticated; old sessions changing credentials are riskier. */
   sessionStartedAt?: number | Date;
+  /** The account's second factor for step-up: `totp` (default, the app's check) or `email` (a code the shield sends through `sendCode`). */
+  factor?: SecondFactor;
 }
 
 export type GetUser<U> = (req: Request) => U | undefined | null | Promise<U | undefined | null>;

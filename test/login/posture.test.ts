@@ -153,6 +153,23 @@ describe('accounts without TOTP step up with an email code', () => {
     expect(told.body).toEqual({ error: 'invalid_credentials' });
   });
 
+  it('a credential change from a device the shield does not know steps up with an emailed code too', async () => {
+    const { app, exchange } = await start({ users: [noTotp] });
+    const client = { ip: '203.0.113.72' };
+    const first = await login(app, noTotp.email, noTotp.password, client);
+    await new Promise((r) => setTimeout(r, 30));
+    const signedIn = await post(app, '/auth/login/verify', { challenge: first.body.challenge, code: exchange.outbox.latestCode(noTotp.email) }, client);
+    expect(signedIn.status).toBe(200);
+    // The session used from another device (no cookie): the change needs the second factor.
+    const change = { currentPassword: noTotp.password, newPassword: 'hana-even-Str0nger-phrase-99' };
+    const asked = await post(app, '/account/password', change, { ...client, token: signedIn.body.token });
+    expect(asked.body.error).toBe('step_up_required');
+    await new Promise((r) => setTimeout(r, 30));
+    const mailed = exchange.outbox.latestCode(noTotp.email) as string;
+    const done = await post(app, '/account/password', { ...change, challenge: asked.body.challenge, code: mailed }, { ...client, token: signedIn.body.token });
+    expect(done.status).toBe(200);
+  });
+
   it('GET /dev/outbox is not served in production', async () => {
     const previous = process.env.NODE_ENV;
     process.env.NODE_ENV = 'production';
