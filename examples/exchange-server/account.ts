@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { generateSecret, generateURI } from 'otplib';
-import { addressInputs, passwordStrength, type Shield } from '../../src/index.js';
+import { addressInputs, passwordStrength, type Shield } from 'account-shield';
 import { API_KEY_PERMISSIONS, type ApiKeys } from './api-keys.js';
 import { authOf } from './auth.js';
 import type { EmailChanges } from './email-change.js';

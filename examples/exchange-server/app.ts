@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
-import { createShield, jsonErrorHandler, type Shield, type ShieldRequest, shieldMetrics } from '../../src/index.js';
+import { createShield, jsonErrorHandler, type Shield, type ShieldRequest, shieldMetrics } from 'account-shield';
 import { accountHandlers } from './account.js';
 import { type AdminCredentials, adminAuth, adminCredentials } from './admin.js';
 import { ApiKeys } from './api-keys.js';

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import type { SessionUser, Shield } from '../../src/index.js';
+import type { SessionUser, Shield } from 'account-shield';
 import { authOf } from './auth.js';
 import type { SessionStore } from './sessions.js';
 import { verifyUserTotp } from './totp.js';

@@ -7,7 +7,7 @@ import {
   PwnedPasswordsRangeClient,
   ShieldConfigError,
   StoreConfigError,
-} from '../../src/index.js';
+} from 'account-shield';
 import { createExchangeApp } from './app.js';
 import { ExchangeConfigError, optionsFromEnv, parsePort } from './options.js';
 

@@ -1,4 +1,4 @@
-import type { ShieldOptions } from '../../src/index.js';
+import type { ShieldOptions } from 'account-shield';
 import type { SeedUser } from './users.js';
 
 /** How the login route is protected: the shield, or one of the baselines it is compared with. */
