@@ -202,14 +202,12 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
     const refs = velocityRefs(this.specs, ids, waveBucket(this.config.now(), this.config));
     const counterList = refList(refs);
-    const deviceKey = ids.device ? storeKeys.knownDevice(ids.account, ids.device) : undefined;
-    const passKey = ids.device ? storeKeys.secondFactorPass(ids.account, ids.device) : undefined;
     const keys = [
       storeKeys.passwordFlags(ids.account),
       storeKeys.waveFlag(),
       storeKeys.recentChange(ids.account),
       storeKeys.waveBaseline(),
-      ...(deviceKey && passKey ? [deviceKey, passKey] : []),
+      ...(ids.device ? [storeKeys.knownDevice(ids.account, ids.device), storeKeys.secondFactorPass(ids.account, ids.device)] : []),
     ];
     const request = { counters: counterList.list, keys };
     const { value: snapshot, degraded } = failOpen
@@ -265,6 +263,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
    */
   async record(assessment: Assessment, outcome: AttemptOutcome, facts: AttemptFacts = {}): Promise<void> {
     const { counters, refs, deviceKnown } = assessment;
+    const evidenceWeight = facts.unknownAccount ? 2 : 1;
     const inc: (CounterIncrement & { readonly name: VelocityRefName })[] = [];
     const add = (name: VelocityRefName, points = 1) => {
       const ref = refs[name];
@@ -278,7 +277,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       add('site');
       // Evidence of a wave: what an attacker cannot fake cheaply (a failure from a device that
       // never passed a second factor here; an address with no account counts twice).
-      if (!deviceKnown) add('evidence', facts.unknownAccount ? 2 : 1);
+      if (!deviceKnown) add('evidence', evidenceWeight);
     }
     if (outcome === 'failure') {
       add('ipAccount');
@@ -299,7 +298,7 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       return i < 0 ? undefined : totals[i]?.consumed;
     };
     const evidence = total('evidence');
-    if (evidence !== undefined && evidence <= (facts.unknownAccount ? 2 : 1)) {
+    if (evidence !== undefined && evidence <= evidenceWeight) {
       // First evidence of a new bucket: the previous one is complete, let the baseline learn it.
       // Increments are atomic, so exactly one instance sees this.
       const learnt = nextBaseline(assessment.baseline, counters.get('evidencePrevious')?.consumed ?? 0, this.config.wave);
@@ -321,21 +320,24 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
    * attacker learns nothing from it.
    */
   async refundChallengedAttempt(ids: AttemptIds): Promise<void> {
-    const refs = velocityRefs(this.specs, ids, waveBucket(this.config.now(), this.config));
-    const names: VelocityRefName[] = ['ip', 'subnet', 'site', 'account', 'evidence'];
-    const refund = names.flatMap((name) => {
-      const ref = refs[name];
-      return ref ? [{ ...ref, points: -1 }] : [];
-    });
-    await this.insured.run((s) => s.add(refund));
+    const refs = await this.addTo(ids, ['ip', 'subnet', 'site', 'account', 'evidence'], -1);
     await this.insured.run((s) => s.reset([refs.ipAccount]));
   }
 
   /** A wrong second-factor code: one more failure for the source (never for the account). */
   async recordSourceFailure(ids: AttemptIds): Promise<void> {
+    await this.addTo(ids, ['ip', 'subnet', 'site'], 1);
+  }
+
+  /** Add `points` to the named counters of `ids` (now's wave bucket); returns the refs used. */
+  private async addTo(ids: AttemptIds, names: readonly VelocityRefName[], points: number): Promise<VelocityRefs> {
     const refs = velocityRefs(this.specs, ids, waveBucket(this.config.now(), this.config));
-    const names: VelocityRefName[] = ['ip', 'subnet', 'site'];
-    await this.insured.run((s) => s.add(names.flatMap((name) => (refs[name] ? [{ ...refs[name], points: 1 }] : []))));
+    const increments = names.flatMap((name) => {
+      const ref = refs[name];
+      return ref ? [{ ...ref, points }] : [];
+    });
+    await this.insured.run((s) => s.add(increments));
+    return refs;
   }
 
   /**
