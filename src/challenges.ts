@@ -202,9 +202,12 @@ export class Challenges {
     // elsewhere), and no limit tells the two apart.
     const live = record.ok && userId !== null;
     const budget = this.#budget(record.a, live, expect.source);
-    const [reserved] = await run((store) => store.add([{ ...budget, points: 1 }]));
+    // The email code is read alongside, always: one round trip for both on a remote store.
+    const [[reserved], storedCode] = await Promise.all([
+      run((store) => store.add([{ ...budget, points: 1 }])),
+      run(async (store) => (await store.read({ counters: [], keys: [storeKeys.emailCode(record.a, record.p)] })).values[0]),
+    ]);
     const exhausted = (reserved?.consumed ?? 0) > this.deps.secondFactor.limit;
-    const storedCode = (await run((store) => store.read({ counters: [], keys: [storeKeys.emailCode(record.a, record.p)] }))).values[0];
 
     // Both checks always run: the app's (TOTP) and the shield's own (email code).
     const appSaysRight = await checkCode(userId ?? DECOY_USER_ID);
