@@ -17,9 +17,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bloomFilters from 'bloom-filters';
-import { encodeCorpus } from '../src/leaks/corpus-file.js';
-import { BinaryFuseFilter, type FingerprintBits } from '../src/leaks/filter-binary-fuse.js';
-import { KeyedHasher } from '../src/leaks/keyed-hash.js';
+import { encodeCorpus } from '../src/corpus/corpus-file.js';
+import { BinaryFuseFilter, type FingerprintBits } from '../src/corpus/filter-binary-fuse.js';
+import { KeyedHasher } from '../src/corpus/keyed-hash.js';
 import { loadLeakedAddresses } from '../src/leaks/source.js';
 
 const { BloomFilter, XorFilter } = bloomFilters;

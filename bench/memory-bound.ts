@@ -22,8 +22,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { resolveConfig } from '../src/config.js';
-import { storeKeys } from '../src/keys.js';
+import { resolveConfig } from '../src/config/config.js';
+import { storeKeys } from '../src/identity/keyer.js';
 import { counterSpecs, refList, type VelocityIds, type VelocityRefs, velocityRefs, waveBucket } from '../src/signals/velocity.js';
 import { RateLimiterCompactMemory } from '../src/stores/compact-limiter.js';
 import { CounterTable } from '../src/stores/counter-table.js';
@@ -50,7 +50,7 @@ const config = resolveConfig({ secret: 'memory-bound-bench-secret-0123456789abcd
 const specs = counterSpecs(config);
 
 /**
- * A keyed id as the shield makes them (`src/keys.ts`: 22 base64url characters sliced from a
+ * A keyed id as the shield makes them (`src/identity/keyer.ts`: 22 base64url characters sliced from a
  * longer digest), derived from an integer with a cheap mix instead of an HMAC, which on a
  * loaded machine cost more than the store under test.
  */

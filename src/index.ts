@@ -1,9 +1,9 @@
 // Types `req.shield` on Express's Request for every consumer of these types.
-import './express-augment.js';
+import './http/express-augment.js';
 export { createShield, type Shield } from './shield.js';
-export type { CodeDelivery, LockDuration, Posture, ShieldOptions, Thresholds, VelocityRule } from './config.js';
-export { DECOY_USER_ID } from './challenges.js';
-export { ShieldConfigError, type ShieldConfigErrorCode } from './errors.js';
+export type { CodeDelivery, LockDuration, Posture, ShieldOptions, Thresholds, VelocityRule } from './config/config.js';
+export { DECOY_USER_ID } from './challenges/challenges.js';
+export { ShieldConfigError, type ShieldConfigErrorCode } from './errors/shield-error.js';
 export type {
   ChallengeEvent,
   SecondFactorGuessingEvent,
@@ -11,10 +11,10 @@ export type {
   ShieldEventMap,
   WithdrawalsLockedEvent,
   WithdrawalsUnlockedEvent,
-} from './events.js';
-export type { AdminLockOptions, AdminUnlockOptions, LockStatus, WithdrawalLocks } from './locks.js';
-export type { CredentialChangeRouteOptions } from './middleware/credential-change.js';
-export type { GetUser, SessionUser } from './middleware/session-user.js';
+} from './engine/events.js';
+export type { AdminLockOptions, AdminUnlockOptions, LockStatus, WithdrawalLocks } from './locks/locks.js';
+export type { CredentialChangeRouteOptions } from './routes/credential-change/guard.js';
+export type { GetUser, SessionUser } from './http/session-user.js';
 export type {
   Authenticate,
   DecisionListener,
@@ -22,10 +22,10 @@ export type {
   GetWithdrawalUser,
   OnCredentialChanged,
   VerifySecondFactor,
-} from './callbacks.js';
-export type { WithdrawalRouteOptions } from './middleware/withdrawal.js';
-export type { LoginRouteOptions } from './middleware/login.js';
-export type { StepUpRouteOptions } from './middleware/step-up.js';
+} from './routes/callbacks.js';
+export type { WithdrawalRouteOptions } from './routes/withdrawals.js';
+export type { LoginRouteOptions } from './routes/login.js';
+export type { StepUpRouteOptions } from './routes/step-up.js';
 export type {
   AccountLookup,
   Action,
@@ -36,18 +36,18 @@ export type {
   SecondFactor,
   ShieldRequest,
   ShieldRequestState,
-} from './types.js';
+} from './engine/decision.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, CounterSpec, CounterRef, CounterValue, LockRecord, LockReason } from './stores/store.js';
 export { addressInputs, passwordStrength, type Strength } from './signals/password-strength.js';
-export { jsonErrorHandler } from './responses.js';
+export { jsonErrorHandler } from './http/responses.js';
 export type { ConsoleOptions } from './console/options.js';
-export { shieldMetrics, type MetricsOptions, type ShieldMetrics } from './metrics.js';
+export { shieldMetrics, type MetricsOptions, type ShieldMetrics } from './metrics/metrics.js';
 export { RedisStore, createRedisStoreFromUrl } from './stores/redis.js';
 export { StoreConfigError, StoreUnavailableError } from './stores/errors.js';
 export { normaliseAddress } from './leaks/normalise.js';
 export { leakedAddressesFromList, loadLeakedAddresses, type LeakedAddressSource } from './leaks/source.js';
-export { LeakCorpusError } from './leaks/errors.js';
+export { LeakCorpusError } from './corpus/errors.js';
 export { anyBreached, type BreachedPasswordSource } from './passwords/source.js';
 export { loadBreachedPasswords } from './passwords/breached-local.js';
 export { PwnedPasswordsRangeClient } from './passwords/range-client.js';

@@ -1,20 +1,20 @@
 import type { RequestHandler, Router } from 'express';
 import type { ConsoleOptions } from './console/options.js';
 import { createConsole } from './console/router.js';
-import { resolveConfig, type ShieldOptions } from './config.js';
-import { errorMessage, ShieldCore } from './core.js';
-import { ShieldConfigError } from './errors.js';
-import type { ShieldEventMap } from './events.js';
-import { timeAppCallbacks } from './app-time.js';
-import { recordKeyId } from './key-id.js';
+import { resolveConfig, type ShieldOptions } from './config/config.js';
+import { errorMessage, ShieldCore } from './engine/engine.js';
+import { ShieldConfigError } from './errors/shield-error.js';
+import type { ShieldEventMap } from './engine/events.js';
+import { timeAppCallbacks } from './metrics/app-time.js';
+import { recordKeyId } from './identity/key-id.js';
 import { leakedAddressesFromList, loadLeakedAddresses, type LeakedAddressSource } from './leaks/source.js';
-import { Locks, type WithdrawalLocks } from './locks.js';
-import { type CredentialChangeRouteOptions, credentialChangeGuard } from './middleware/credential-change.js';
-import { type LoginRouteOptions, loginGuard } from './middleware/login.js';
-import { type WithdrawalRouteOptions, withdrawalGuard } from './middleware/withdrawal.js';
-import { type StepUpRouteOptions, stepUpGuard } from './middleware/step-up.js';
-import { jsonErrorHandler } from './responses.js';
-import { checkRouteOptions } from './route-options.js';
+import { Locks, type WithdrawalLocks } from './locks/locks.js';
+import { type CredentialChangeRouteOptions, credentialChangeGuard } from './routes/credential-change/guard.js';
+import { type LoginRouteOptions, loginGuard } from './routes/login.js';
+import { type WithdrawalRouteOptions, withdrawalGuard } from './routes/withdrawals.js';
+import { type StepUpRouteOptions, stepUpGuard } from './routes/step-up.js';
+import { jsonErrorHandler } from './http/responses.js';
+import { checkRouteOptions } from './config/route-options.js';
 import { MemoryStore } from './stores/memory.js';
 
 export interface Shield {

@@ -1,4 +1,4 @@
-import { defaults } from '../../src/config.js';
+import { defaults } from '../../src/config/config.js';
 import {
   type BenchUser,
   COMMON_PASSWORDS,

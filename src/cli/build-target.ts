@@ -4,9 +4,9 @@
  */
 import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { BuildProgress, BuildSummary } from '../leaks/corpus-builder.js';
-import { describeFsError, LeakCorpusError } from '../leaks/errors.js';
-import type { FingerprintBits } from '../leaks/filter-binary-fuse.js';
+import type { BuildProgress, BuildSummary } from '../corpus/corpus-builder.js';
+import { describeFsError, LeakCorpusError } from '../corpus/errors.js';
+import type { FingerprintBits } from '../corpus/filter-binary-fuse.js';
 import { type CliIo, CliError, formatCount, resolveSecret, UsageError } from './common.js';
 import { createProgressReporter } from './progress.js';
 

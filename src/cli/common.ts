@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { MIN_SECRET_LENGTH } from '../config.js';
-import { describeFsError, LeakCorpusError } from '../leaks/errors.js';
+import { MIN_SECRET_LENGTH } from '../config/config.js';
+import { describeFsError, LeakCorpusError } from '../corpus/errors.js';
 
 export const EXIT_OK = 0;
 /** `check` found nothing. */

@@ -4,9 +4,9 @@
  * usual reason a deployed corpus answers "not leaked" for everyone.
  */
 import { readFile } from 'node:fs/promises';
-import { type CorpusKind, decodeCorpus } from '../leaks/corpus-file.js';
-import { describeFsError } from '../leaks/errors.js';
-import { KeyedHasher } from '../leaks/keyed-hash.js';
+import { type CorpusKind, decodeCorpus } from '../corpus/corpus-file.js';
+import { describeFsError } from '../corpus/errors.js';
+import { KeyedHasher } from '../corpus/keyed-hash.js';
 import { type CliIo, CliError, EXIT_OK, formatCount, optionalSecret } from './common.js';
 
 interface KindLabels {

@@ -2,7 +2,7 @@
  * `account-shield leaks build | check | info` — leaked-address corpora.
  */
 import { buildLeakCorpus } from '../leaks/build-addresses.js';
-import { INPUT_FORMATS, type InputFormat } from '../leaks/input-records.js';
+import { INPUT_FORMATS, type InputFormat } from '../corpus/input-records.js';
 import { normaliseAddress } from '../leaks/normalise.js';
 import { loadLeakedAddresses } from '../leaks/source.js';
 import {

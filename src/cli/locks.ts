@@ -4,9 +4,9 @@
  * the shield, so what the CLI locks is exactly what every instance enforces.
  */
 import { userInfo } from 'node:os';
-import { ShieldConfigError } from '../errors.js';
-import { keyIdOf, recordedKeyId } from '../key-id.js';
-import type { LockStatus } from '../locks.js';
+import { ShieldConfigError } from '../errors/shield-error.js';
+import { keyIdOf, recordedKeyId } from '../identity/key-id.js';
+import type { LockStatus } from '../locks/locks.js';
 import { createShield } from '../shield.js';
 import { StoreConfigError, StoreUnavailableError } from '../stores/errors.js';
 import { createRedisStoreFromUrl, type RedisStore } from '../stores/redis.js';

@@ -3,7 +3,7 @@
  * against the inputs' total size). When stderr is not a terminal (CI, a log file) nothing is
  * drawn; the command prints its one summary line at the end instead.
  */
-import type { BuildProgress } from '../leaks/corpus-builder.js';
+import type { BuildProgress } from '../corpus/corpus-builder.js';
 import { formatCount } from './common.js';
 
 const REDRAW_MS = 200;

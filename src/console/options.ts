@@ -1,6 +1,6 @@
 import type { Request } from 'express';
-import { ShieldConfigError } from '../errors.js';
-import { validateOptions } from '../validate-options.js';
+import { ShieldConfigError } from '../errors/shield-error.js';
+import { validateOptions } from '../config/schema.js';
 
 /** Options of `shield.console()`, the operator console router. */
 export interface ConsoleOptions {

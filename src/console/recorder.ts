@@ -1,6 +1,6 @@
-import type { ChallengeEvent, WithdrawalsLockedEvent, WithdrawalsUnlockedEvent } from '../events.js';
+import type { ChallengeEvent, WithdrawalsLockedEvent, WithdrawalsUnlockedEvent } from '../engine/events.js';
 import type { LockReason } from '../stores/store.js';
-import type { Action, Decision } from '../types.js';
+import type { Action, Decision } from '../engine/decision.js';
 
 /**
  * What the operator console remembers, in this process's memory only. It follows the store's

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import express, { type Request, type Response, type Router } from 'express';
-import type { ShieldEventMap } from '../events.js';
-import type { WithdrawalLocks } from '../locks.js';
+import type { ShieldEventMap } from '../engine/events.js';
+import type { WithdrawalLocks } from '../locks/locks.js';
 import { type ConsoleOptions, resolveConsoleOptions } from './options.js';
 import { ConsoleRecorder } from './recorder.js';
 

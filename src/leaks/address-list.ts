@@ -5,9 +5,9 @@
  * instead of ~100 bytes.
  */
 import type { Readable } from 'node:stream';
-import { readLines } from './input-lines.js';
-import { createRecordReader } from './input-records.js';
-import type { KeyedHasher } from './keyed-hash.js';
+import { readLines } from '../corpus/input-lines.js';
+import { createRecordReader } from '../corpus/input-records.js';
+import type { KeyedHasher } from '../corpus/keyed-hash.js';
 import { normaliseAddress } from './normalise.js';
 
 const readText = createRecordReader('text');

@@ -4,10 +4,10 @@
  * line is kept.
  */
 import type { Readable } from 'node:stream';
-import { type BuildProgress, type BuildSummary, buildCorpus } from './corpus-builder.js';
-import type { FingerprintBits } from './filter-binary-fuse.js';
-import { createRecordReader, type InputFormat, resolveFormat } from './input-records.js';
-import { KeyedHasher, type Secret } from './keyed-hash.js';
+import { type BuildProgress, type BuildSummary, buildCorpus } from '../corpus/corpus-builder.js';
+import type { FingerprintBits } from '../corpus/filter-binary-fuse.js';
+import { createRecordReader, type InputFormat, resolveFormat } from '../corpus/input-records.js';
+import { KeyedHasher, type Secret } from '../corpus/keyed-hash.js';
 import { normaliseAddress } from './normalise.js';
 
 export interface LeakCorpusBuildOptions {

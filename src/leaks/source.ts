@@ -8,10 +8,10 @@ import { type FSWatcher, watch } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { type AddressSet, addressSetFromIterable, loadAddressList } from './address-list.js';
-import { CORPUS_MAGIC, decodeCorpus, looksLikeCorpus } from './corpus-file.js';
-import { describeFsError, LeakCorpusError } from './errors.js';
-import type { BinaryFuseFilter } from './filter-binary-fuse.js';
-import { KeyedHasher, type Secret } from './keyed-hash.js';
+import { CORPUS_MAGIC, decodeCorpus, looksLikeCorpus } from '../corpus/corpus-file.js';
+import { describeFsError, LeakCorpusError } from '../corpus/errors.js';
+import type { BinaryFuseFilter } from '../corpus/filter-binary-fuse.js';
+import { KeyedHasher, type Secret } from '../corpus/keyed-hash.js';
 import { normaliseAddress } from './normalise.js';
 
 export interface LeakedAddressStats {

@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { type BuildProgress, type BuildSummary, buildCorpus } from '../leaks/corpus-builder.js';
-import { decodeCorpus } from '../leaks/corpus-file.js';
-import { describeFsError, LeakCorpusError } from '../leaks/errors.js';
-import type { BinaryFuseFilter, FingerprintBits } from '../leaks/filter-binary-fuse.js';
-import { KeyedHasher, type Secret } from '../leaks/keyed-hash.js';
+import { type BuildProgress, type BuildSummary, buildCorpus } from '../corpus/corpus-builder.js';
+import { decodeCorpus } from '../corpus/corpus-file.js';
+import { describeFsError, LeakCorpusError } from '../corpus/errors.js';
+import type { BinaryFuseFilter, FingerprintBits } from '../corpus/filter-binary-fuse.js';
+import { KeyedHasher, type Secret } from '../corpus/keyed-hash.js';
 import type { BreachedPasswordSource } from './source.js';
 
 const HIBP_LINE = /^([0-9A-Fa-f]{40})(?::(\d+))?$/;

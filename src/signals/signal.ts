@@ -1,5 +1,5 @@
-import type { ResolvedConfig } from '../config.js';
-import type { Reason } from '../types.js';
+import type { ResolvedConfig } from '../config/config.js';
+import type { Reason } from '../engine/decision.js';
 import type { CounterValues } from './velocity.js';
 
 /** Per-account password facts remembered after the account last authenticated. */

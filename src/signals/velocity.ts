@@ -1,6 +1,6 @@
-import type { ResolvedConfig, VelocityOptions, VelocityRule } from '../config.js';
+import type { ResolvedConfig, VelocityOptions, VelocityRule } from '../config/config.js';
 import type { CounterRef, CounterSpec, CounterValue } from '../stores/store.js';
-import type { Reason } from '../types.js';
+import type { Reason } from '../engine/decision.js';
 import type { Signal } from './signal.js';
 
 /** Counter family names as stored (key prefixes); changing one orphans existing counters. */

@@ -1,4 +1,4 @@
-import type { WaveOptions } from '../config.js';
+import type { WaveOptions } from '../config/config.js';
 import type { Signal } from './signal.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaults } from '../../src/config.js';
+import { defaults } from '../../src/config/config.js';
 import { outboxReader, type Seed, startExchange, writeSeed } from '../../bench/lib/exchange.js';
 import { percentile, type Reply, shape, Target } from '../../bench/lib/http.js';
 import { buildPopulation, COMMON_PASSWORDS, type Population, SHARED_ADDRESS, shieldLeakList } from '../../bench/lib/population.js';

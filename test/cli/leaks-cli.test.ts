@@ -30,7 +30,7 @@ function cli(args: string[], options: { env?: Record<string, string | undefined>
   return new Promise((done) => {
     const child = execFile(
       process.execPath,
-      ['--import', tsxLoader, join(root, 'src/cli.ts'), ...args],
+      ['--import', tsxLoader, join(root, 'src/cli/main.ts'), ...args],
       { cwd: dir, env, timeout: 20_000 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;

@@ -40,7 +40,7 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
   return new Promise((done) => {
     execFile(
       process.execPath,
-      ['--import', tsxLoader, join(root, 'src/cli.ts'), ...args],
+      ['--import', tsxLoader, join(root, 'src/cli/main.ts'), ...args],
       { cwd: dir, env: childEnv, timeout: 20_000 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;

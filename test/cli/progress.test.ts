@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createProgressReporter, formatDuration, formatProgress } from '../../src/cli/progress.js';
-import type { BuildProgress } from '../../src/leaks/corpus-builder.js';
+import type { BuildProgress } from '../../src/corpus/corpus-builder.js';
 
 const start = 1_000_000;
 const reading = (bytesRead: number, totalBytes: number | null, records: number): BuildProgress => ({

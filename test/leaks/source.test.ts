@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildLeakCorpus } from '../../src/leaks/build-addresses.js';
-import { LeakCorpusError } from '../../src/leaks/errors.js';
+import { LeakCorpusError } from '../../src/corpus/errors.js';
 import {
   type LeakedAddressStats,
   leakedAddressesFromList,

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/index.js';
-import { accountApp } from '../helpers/account-app.js';
-import { deviceCookie } from '../helpers/login-app.js';
+import { accountApp } from '../support/account-app.js';
+import { deviceCookie } from '../support/login-app.js';
 
 const HOUR = 3_600_000;
 let close: (() => Promise<void>) | undefined;

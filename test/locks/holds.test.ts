@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config.js';
-import { ShieldCore } from '../../src/core.js';
-import { Locks } from '../../src/locks.js';
+import { resolveConfig } from '../../src/config/config.js';
+import { ShieldCore } from '../../src/engine/engine.js';
+import { Locks } from '../../src/locks/locks.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 
 /**

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loginApp } from '../helpers/login-app.js';
+import { loginApp } from '../support/login-app.js';
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => close?.());

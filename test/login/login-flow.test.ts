@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deviceCookie, loginApp } from '../helpers/login-app.js';
+import { deviceCookie, loginApp } from '../support/login-app.js';
 
 const users = {
   'alice@example.com': { id: 'u1', password: 'correct horse battery', code: '111111' },

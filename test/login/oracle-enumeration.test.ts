@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loginApp } from '../helpers/login-app.js';
+import { loginApp } from '../support/login-app.js';
 
 const users = { 'alice@example.com': { id: 'u1', password: 'correct horse battery', code: '111111' } };
 

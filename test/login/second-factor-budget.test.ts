@@ -1,13 +1,13 @@
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { DECOY_USER_ID } from '../../src/challenges.js';
+import { DECOY_USER_ID } from '../../src/challenges/challenges.js';
 import { createShield, MemoryStore, RedisStore } from '../../src/index.js';
-import { resolveConfig } from '../../src/config.js';
-import type { SecondFactorGuessingEvent } from '../../src/events.js';
-import { loginApp } from '../helpers/login-app.js';
+import { resolveConfig } from '../../src/config/config.js';
+import type { SecondFactorGuessingEvent } from '../../src/engine/events.js';
+import { loginApp } from '../support/login-app.js';
 import { startRedis } from '../support/redis.js';
-import { useCleanup } from '../helpers/cleanup.js';
+import { useCleanup } from '../support/cleanup.js';
 
 /**
  * Issue 10, row 1 and 7: no one without the password can keep the owner from stepping up, and

@@ -2,12 +2,12 @@ import { Redis } from 'ioredis';
 import ipaddr from 'ipaddr.js';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { parseClientAddress, siteOf } from '../../src/context.js';
+import { parseClientAddress, siteOf } from '../../src/identity/client-context.js';
 import { RedisStore } from '../../src/index.js';
-import { accountApp } from '../helpers/account-app.js';
-import { deviceCookie, loginApp } from '../helpers/login-app.js';
+import { accountApp } from '../support/account-app.js';
+import { deviceCookie, loginApp } from '../support/login-app.js';
 import { startRedis } from '../support/redis.js';
-import { useCleanup } from '../helpers/cleanup.js';
+import { useCleanup } from '../support/cleanup.js';
 
 /** Issue 10, rows 3, 9 and 11: state oracles, client addresses, user ids at rest. */
 const current = useCleanup();

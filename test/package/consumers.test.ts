@@ -80,7 +80,7 @@ describe('the packed package', () => {
     expect(packed.files).toContain('dist/index.js');
     expect(packed.files).toContain('dist/index.d.ts');
     expect(packed.files).toContain('dist/express-augment.d.ts');
-    expect(packed.files).toContain('dist/cli.js');
+    expect(packed.files).toContain('dist/cli/main.js');
     expect(packed.files).toContain('dist/console/assets/index.html');
     const unexpected = packed.files.filter(
       (f) => !/^dist\/.+\.(js|d\.ts)$/.test(f) && !/^dist\/console\/assets\/[\w-]+\.(html|css|js)$/.test(f) && !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(f),

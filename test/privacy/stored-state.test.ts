@@ -2,8 +2,8 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore, type Decision } from '../../src/index.js';
-import { accountApp } from '../helpers/account-app.js';
-import { deviceCookie } from '../helpers/login-app.js';
+import { accountApp } from '../support/account-app.js';
+import { deviceCookie } from '../support/login-app.js';
 import { type RedisProcess, startRedis } from '../support/redis.js';
 
 /**

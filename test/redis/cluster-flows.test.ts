@@ -136,7 +136,7 @@ describe('flows on a 3-master Redis Cluster, across two instances', () => {
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'], SHIELD_SECRET: SECRET, USER: 'tester' };
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', tsxLoader, join(root, 'src/cli.ts'), ...args], { env, timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', tsxLoader, join(root, 'src/cli/main.ts'), ...args], { env, timeout: 20_000 }, (error, stdout, stderr) => {
       done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/index.js';
-import { deviceCookie, loginApp } from '../helpers/login-app.js';
+import { deviceCookie, loginApp } from '../support/login-app.js';
 import { type RedisProcess, startRedis } from '../support/redis.js';
 import { FlightCounter, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 

@@ -1,6 +1,6 @@
 import { createHook } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config.js';
+import { resolveConfig } from '../../src/config/config.js';
 import { counterSpecs, refList, velocityRefs } from '../../src/signals/velocity.js';
 import { StoreConfigError } from '../../src/stores/errors.js';
 import { MemoryStore, type MemoryStoreOptions } from '../../src/stores/memory.js';

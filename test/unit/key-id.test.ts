@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createShield, MemoryStore } from '../../src/index.js';
-import { KEY_ID_KEY, keyIdOf, recordedKeyId } from '../../src/key-id.js';
+import { KEY_ID_KEY, keyIdOf, recordedKeyId } from '../../src/identity/key-id.js';
 
 const SECRET = 'key-id-test-secret-0123456789abcdefgh';
 const OTHER = 'key-id-test-other-secret-0123456789abc';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { BoundedCache } from '../../src/bounded-cache.js';
-import { createKeyer } from '../../src/keys.js';
-import { loginApp } from '../helpers/login-app.js';
+import { BoundedCache } from '../../src/identity/memo-cache.js';
+import { createKeyer } from '../../src/identity/keyer.js';
+import { loginApp } from '../support/login-app.js';
 
 describe('bounded memo', () => {
   it('computes once per key and never holds more than its bound', () => {

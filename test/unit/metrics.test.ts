@@ -2,7 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createShield, type MetricsOptions, shieldMetrics } from '../../src/index.js';
-import { loginApp, SECRET } from '../helpers/login-app.js';
+import { loginApp, SECRET } from '../support/login-app.js';
 
 /** Value of the sample `metric{labels}` exactly, or undefined when that series is absent. */
 function sample(text: string, series: string): number | undefined {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide } from '../../src/policy.js';
+import { decide } from '../../src/engine/policy.js';
 
 const t = { challenge: 50, block: 100 };
 const r = (points: number) => ({ signal: 's', points, detail: '', source: true });

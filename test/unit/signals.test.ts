@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config.js';
-import { subnetOf } from '../../src/context.js';
+import { resolveConfig } from '../../src/config/config.js';
+import { subnetOf } from '../../src/identity/client-context.js';
 import { deviceSignal } from '../../src/signals/device.js';
 import { leakedAddressSignal } from '../../src/signals/leaked-address.js';
 import { addressInputs, boundedPrefix, L33T_CHARS, passwordStrength } from '../../src/signals/password-strength.js';

@@ -1,1 +1,0 @@
-export { ShieldConfigError, type ShieldConfigErrorCode } from './errors/shield-error.js';

@@ -1,0 +1,106 @@
+import ipaddr from 'ipaddr.js';
+import type { Request } from 'express';
+import type { Keyer } from './keyer.js';
+import type { Logger } from '../engine/decision.js';
+
+/** A request reduced to what signals need, every identifier HMAC-keyed. */
+export interface RequestContext {
+  readonly ip: string;
+  readonly subnet: string;
+  /** Keyed IPv6 /48; undefined for IPv4 (see `VelocityOptions.site`). */
+  readonly site?: string;
+  /** Device id from a valid signed cookie; undefined for a new or tampered cookie. */
+  readonly device?: string;
+  /** Raw device id (to re-issue the cookie); never stored or logged. */
+  readonly rawDevice?: string;
+}
+
+/**
+ * Reads the client address the way the app configured Express to (`trust proxy`), and warns
+ * once about configurations that let clients choose their own address.
+ */
+export class ContextReader {
+  private warnedXff = false;
+  private warnedTrustAll = false;
+
+  constructor(
+    private readonly key: Keyer,
+    private readonly logger: Logger,
+  ) {}
+
+  read(req: Request, rawDevice: string | undefined): RequestContext {
+    const parsed = parseClientAddress(this.clientAddress(req));
+    const device = rawDevice === undefined ? undefined : this.key('dev', rawDevice);
+    if (!parsed) {
+      // Whatever does not parse is one source: rotating junk (or ports) must not mint new ones.
+      return { ip: this.key('ip', UNPARSED), subnet: this.key('net', UNPARSED), device, rawDevice };
+    }
+    return {
+      ip: this.key('ip', parsed.toNormalizedString()),
+      subnet: this.key('net', subnetOf(parsed)),
+      site: parsed.kind() === 'ipv6' ? this.key('net', siteOf(parsed as ipaddr.IPv6)) : undefined,
+      device,
+      rawDevice,
+    };
+  }
+
+  private clientAddress(req: Request): string {
+    const trust = req.app?.get?.('trust proxy');
+    if (trust === true) {
+      // Fall back to the socket address rather than believe a client-written header.
+      if (!this.warnedTrustAll) {
+        this.warnedTrustAll = true;
+        this.logger.error(
+          "[account-shield TRUST_PROXY_TRUE] Express 'trust proxy' is true: X-Forwarded-For is client-controlled. Using the socket address instead; set 'trust proxy' to your proxy count or addresses.",
+        );
+      }
+      return req.socket?.remoteAddress ?? 'unknown';
+    }
+    if (!trust && req.headers['x-forwarded-for'] !== undefined && !this.warnedXff) {
+      this.warnedXff = true;
+      this.logger.warn(
+        "[account-shield UNEXPECTED_X_FORWARDED_FOR] A request carried X-Forwarded-For but 'trust proxy' is off, so every client behind your proxy shares one address. If the app is behind a proxy, set 'trust proxy' to its hop count or addresses.",
+      );
+    }
+    return req.ip ?? req.socket?.remoteAddress ?? 'unknown';
+  }
+}
+
+const UNPARSED = 'unparsed';
+const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
+const BRACKETED_V6 = /^\[([0-9A-Fa-f:.]+)(?:%[^\]]*)?\](?::\d{1,5})?$/;
+
+/**
+ * The client address as some proxies write it — `a.b.c.d:port`, `[v6]`, `[v6]:port`, a zone
+ * id — reduced to the address itself, so a rotating port is the same source. Undefined when
+ * nothing of it parses.
+ */
+export function parseClientAddress(raw: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  if (raw.length > 64) return undefined;
+  const text = raw.trim();
+  const candidate = IPV4_WITH_PORT.exec(text)?.[1] ?? BRACKETED_V6.exec(text)?.[1] ?? text.replace(/%.*$/, '');
+  try {
+    // `process` turns IPv4-mapped IPv6 (::ffff:a.b.c.d) into plain IPv4, so one client is one key.
+    return ipaddr.process(candidate);
+  } catch {
+    return undefined;
+  }
+}
+
+/** /48 for IPv6: what one site (one hosting customer) is usually given. */
+export function siteOf(address: ipaddr.IPv6): string {
+  return `${address.parts
+    .slice(0, 3)
+    .map((p) => p.toString(16))
+    .join(':')}::/48`;
+}
+
+/** /24 for IPv4, /64 for IPv6: the units a hosting provider hands one customer. */
+export function subnetOf(address: ipaddr.IPv4 | ipaddr.IPv6): string {
+  if (address.kind() === 'ipv4') {
+    const octets = (address as ipaddr.IPv4).octets;
+    return `${octets[0]}.${octets[1]}.${octets[2]}.0/24`;
+  }
+  const parts = (address as ipaddr.IPv6).parts.slice(0, 4);
+  return `${parts.map((p) => p.toString(16)).join(':')}::/64`;
+}

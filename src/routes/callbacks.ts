@@ -1,0 +1,23 @@
+/**
+ * Named types for the app's callbacks, so a callback written apart from its route
+ * (`const getUser: GetSessionUser = (req) => …`) gets its parameters inferred under `strict`.
+ * Derived from the route options, so they cannot drift from what the routes accept.
+ */
+import type { CredentialChangeRouteOptions } from './credential-change/guard.js';
+import type { LoginRouteOptions } from './login.js';
+import type { StepUpRouteOptions } from './step-up.js';
+import type { WithdrawalRouteOptions } from './withdrawals.js';
+import type { Decision } from '../engine/decision.js';
+
+/** The app's password check: `(email, password, req) => { userId } | null`. */
+export type Authenticate = LoginRouteOptions['authenticate'];
+/** The app's second-factor check: `(userId, code, req) => boolean`. */
+export type VerifySecondFactor = StepUpRouteOptions['verifySecondFactor'];
+/** The signed-in user of a credential-change request: `(req) => { userId, email, sessionStartedAt? } | undefined`. */
+export type GetSessionUser = CredentialChangeRouteOptions['getUser'];
+/** The signed-in user of a withdrawal request: `(req) => { userId } | undefined`. */
+export type GetWithdrawalUser = WithdrawalRouteOptions['getUser'];
+/** Runs after a successful credential change: `(userId, req) => void`. */
+export type OnCredentialChanged = NonNullable<CredentialChangeRouteOptions['onChanged']>;
+/** `options.onDecision` and the `decision` event listener. */
+export type DecisionListener = (decision: Decision) => void;
