@@ -23,7 +23,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { resolveConfig } from '../src/config/config.js';
-import { storeKeys } from '../src/identity/keyer.js';
+import { storeKeys } from '../src/stores/key-layout.js';
 import { counterSpecs, refList, type VelocityIds, type VelocityRefs, velocityRefs, waveBucket } from '../src/signals/velocity.js';
 import { RateLimiterCompactMemory } from '../src/stores/compact-limiter.js';
 import { CounterTable } from '../src/stores/counter-table.js';

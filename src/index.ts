@@ -26,17 +26,10 @@ export type {
 export type { WithdrawalRouteOptions } from './routes/withdrawals.js';
 export type { LoginRouteOptions } from './routes/login.js';
 export type { StepUpRouteOptions } from './routes/step-up.js';
-export type {
-  AccountLookup,
-  Action,
-  AuthResult,
-  Decision,
-  Reason,
-  RouteKind,
-  SecondFactor,
-  ShieldRequest,
-  ShieldRequestState,
-} from './engine/decision.js';
+export type { Action, Decision, Reason, RouteKind } from './engine/decision.js';
+export type { AccountLookup, AuthResult } from './routes/callbacks.js';
+export type { SecondFactor } from './challenges/challenges.js';
+export type { ShieldRequest, ShieldRequestState } from './http/request-state.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, CounterSpec, CounterRef, CounterValue, LockRecord, LockReason } from './stores/store.js';
 export { addressInputs, passwordStrength, type Strength } from './signals/password-strength.js';

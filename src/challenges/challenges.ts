@@ -1,11 +1,15 @@
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { ChallengeOptions, CodeDelivery, EmailCodeOptions, SecondFactorOptions } from '../config/config.js';
-import { type Keyer, storeKeys } from '../identity/keyer.js';
+import { type Keyer } from '../identity/keyer.js';
+import { storeKeys } from '../stores/key-layout.js';
 import { UserIdSeal } from '../identity/sealed-user-id.js';
 import type { CounterRef, CounterSpec, Store } from '../stores/store.js';
-import type { Logger, SecondFactor } from '../engine/decision.js';
+import type { Logger } from '../config/logger.js';
 
 /** What a challenge is bound to. Stored under the hash of its token, never the token. */
+/** The second factor an account answers step-up with: the app's TOTP check, or a code the shield emails. */
+export type SecondFactor = 'totp' | 'email';
+
 export interface ChallengeBinding {
   /** HMAC of the normalised address (login) or of the app user id (credential change). */
   readonly account: string;

@@ -3,7 +3,8 @@ import { ShieldConfigError } from '../errors/shield-error.js';
 import type { LeakedAddressSource } from '../leaks/source.js';
 import type { BreachedPasswordSource } from '../passwords/source.js';
 import type { Store } from '../stores/store.js';
-import type { Decision, Logger } from '../engine/decision.js';
+import type { Decision } from '../engine/decision.js';
+import { consoleLogger, type Logger } from './logger.js';
 import { type Schema, validateOptions } from './schema.js';
 
 /** One velocity family: reaching `limit` within `windowSec` adds `points` (half at half-way). */
@@ -462,8 +463,3 @@ export function checkTrustProxy(app: { get(setting: string): unknown } | undefin
     );
   }
 }
-
-export const consoleLogger: Logger = {
-  warn: (message) => console.warn(message),
-  error: (message) => console.error(message),
-};

@@ -1,5 +1,3 @@
-import type { Request } from 'express';
-
 export type Action = 'allow' | 'challenge' | 'block';
 
 /** The route kinds the shield guards; credential-change kinds are configurable strings. */
@@ -53,34 +51,4 @@ export interface Decision {
   /** Milliseconds the guard spent from receiving the request to this decision. */
   readonly elapsedMs?: number;
   readonly at: number;
-}
-
-/** The second factor an account answers step-up with: the app's TOTP check, or a code the shield emails. */
-export type SecondFactor = 'totp' | 'email';
-
-/**
- * What the app's `authenticate` callback answers: the user when the password is right;
- * otherwise null/false/undefined, or `{ unknownAccount: true }` to tell the shield privately
- * that no account has this address (the client's answer stays identical; it feeds wave
- * detection).
- */
-export type AuthResult = { userId: string; factor?: SecondFactor } | { unknownAccount: true } | null | undefined | false;
-
-/** What the app's `lookupAccount` callback answers: who owns an address, without a password. */
-export type AccountLookup = { userId: string; factor?: SecondFactor } | null | undefined;
-
-/** Attached to the request as `req.shield` by every shield middleware. */
-export interface ShieldRequestState {
-  decision?: Decision;
-  /** The authenticated app user id, set once login or step-up succeeded. */
-  userId?: string;
-  /** True when this request passed a step-up challenge. */
-  steppedUp?: boolean;
-}
-
-export type ShieldRequest = Request & { shield?: ShieldRequestState };
-
-export interface Logger {
-  warn(message: string): void;
-  error(message: string): void;
 }

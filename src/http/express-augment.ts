@@ -5,7 +5,7 @@
  * merge goes there rather than into `express-serve-static-core`, whose `Request` type
  * parameters differ between the two majors. Shipped with the types: `index.d.ts` imports it.
  */
-import type { ShieldRequestState } from '../engine/decision.js';
+import type { ShieldRequestState } from './request-state.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- the only way to merge into Express's global Request

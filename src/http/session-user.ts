@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { SecondFactor } from '../engine/decision.js';
+import type { SecondFactor } from '../challenges/challenges.js';
 
 /** Who the app says is signed in on this request. */
 export interface SessionUser {

@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import type { Request } from 'express';
 import type { Keyer } from './keyer.js';
-import type { Logger } from '../engine/decision.js';
+import type { Logger } from '../config/logger.js';
 
 /** A request reduced to what signals need, every identifier HMAC-keyed. */
 export interface RequestContext {

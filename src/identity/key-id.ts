@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { errorMessage } from '../engine/engine.js';
 import type { Store } from '../stores/store.js';
-import type { Logger } from '../engine/decision.js';
+import type { Logger } from '../config/logger.js';
 
 /** Store key (the store adds its own prefix); no hash tag: it is read and written alone. */
 export const KEY_ID_KEY = 'keyid';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { LockOptions } from '../config/config.js';
 import type { ShieldCore } from '../engine/engine.js';
 import { ShieldConfigError } from '../errors/shield-error.js';
-import { storeKeys } from '../identity/keyer.js';
+import { storeKeys } from '../stores/key-layout.js';
 import type { LockReason, LockRecord, Store } from '../stores/store.js';
 
 export interface LockStatus {

@@ -8,6 +8,7 @@ import type { LoginRouteOptions } from './login.js';
 import type { StepUpRouteOptions } from './step-up.js';
 import type { WithdrawalRouteOptions } from './withdrawals.js';
 import type { Decision } from '../engine/decision.js';
+import type { SecondFactor } from '../challenges/challenges.js';
 
 /** The app's password check: `(email, password, req) => { userId } | null`. */
 export type Authenticate = LoginRouteOptions['authenticate'];
@@ -21,3 +22,14 @@ export type GetWithdrawalUser = WithdrawalRouteOptions['getUser'];
 export type OnCredentialChanged = NonNullable<CredentialChangeRouteOptions['onChanged']>;
 /** `options.onDecision` and the `decision` event listener. */
 export type DecisionListener = (decision: Decision) => void;
+
+/**
+ * What the app's `authenticate` callback answers: the user when the password is right;
+ * otherwise null/false/undefined, or `{ unknownAccount: true }` to tell the shield privately
+ * that no account has this address (the client's answer stays identical; it feeds wave
+ * detection).
+ */
+export type AuthResult = { userId: string; factor?: SecondFactor } | { unknownAccount: true } | null | undefined | false;
+
+/** What the app's `lookupAccount` callback answers: who owns an address, without a password. */
+export type AccountLookup = { userId: string; factor?: SecondFactor } | null | undefined;

@@ -2,7 +2,9 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { checkThresholds, type Thresholds } from '../config/config.js';
 import type { Assessment, AttemptFacts, AttemptOutcome, ShieldCore } from '../engine/engine.js';
 import { badRequest, invalidCredentials, stepUpRequired, tooManyAttempts, unavailable } from '../http/responses.js';
-import type { AccountLookup, AuthResult, SecondFactor, ShieldRequest } from '../engine/decision.js';
+import type { AccountLookup, AuthResult } from './callbacks.js';
+import type { SecondFactor } from '../challenges/challenges.js';
+import type { ShieldRequest } from '../http/request-state.js';
 import { stringField } from '../http/body.js';
 
 export interface LoginRouteOptions {

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ShieldCore } from '../engine/engine.js';
 import { badRequest, invalidCode, invalidCredentials, tooManyAttempts, unavailable } from '../http/responses.js';
-import type { ShieldRequest } from '../engine/decision.js';
+import type { ShieldRequest } from '../http/request-state.js';
 import { stringField } from '../http/body.js';
 import { presentChallenge } from './present-challenge.js';
 

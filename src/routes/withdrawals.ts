@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ShieldCore } from '../engine/engine.js';
 import type { Locks } from '../locks/locks.js';
 import { unavailable } from '../http/responses.js';
-import type { ShieldRequest } from '../engine/decision.js';
+import type { ShieldRequest } from '../http/request-state.js';
 import { type GetUser, resolveUser } from '../http/session-user.js';
 
 export interface WithdrawalRouteOptions {

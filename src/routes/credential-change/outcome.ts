@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Assessment, ShieldCore } from '../../engine/engine.js';
 import { errorMessage } from '../../engine/engine.js';
-import { storeKeys } from '../../identity/keyer.js';
+import { storeKeys } from '../../stores/key-layout.js';
 import type { Locks, PendingChange } from '../../locks/locks.js';
 
 /** A credential change the shield let through to the app's handler. */

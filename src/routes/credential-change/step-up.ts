@@ -1,4 +1,4 @@
-import type { SecondFactor } from '../../engine/decision.js';
+import type { SecondFactor } from '../../challenges/challenges.js';
 import type { Request, Response } from 'express';
 import type { Assessment, ShieldCore } from '../../engine/engine.js';
 import { invalidCode, stepUpRequired, tooManyAttempts, unavailable } from '../../http/responses.js';
