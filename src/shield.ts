@@ -2,7 +2,7 @@ import type { RequestHandler, Router } from 'express';
 import type { ConsoleOptions } from './console/options.js';
 import { createConsole } from './console/router.js';
 import { resolveConfig, type ShieldOptions } from './config/config.js';
-import { errorMessage, ShieldCore } from './engine/engine.js';
+import { errorMessage, ShieldEngine } from './engine/engine.js';
 import { ShieldConfigError } from './errors/shield-error.js';
 import type { ShieldEventMap } from './engine/events.js';
 import { timeAppCallbacks } from './metrics/app-time.js';
@@ -14,7 +14,7 @@ import { type LoginRouteOptions, loginGuard } from './routes/login.js';
 import { type WithdrawalRouteOptions, withdrawalGuard } from './routes/withdrawals.js';
 import { type StepUpRouteOptions, stepUpGuard } from './routes/step-up.js';
 import { jsonErrorHandler } from './http/responses.js';
-import { checkRouteOptions } from './config/route-options.js';
+import { changeSettings, checkRouteOptions, loginSettings } from './config/route-options.js';
 import { MemoryStore } from './stores/memory.js';
 
 export interface Shield {
@@ -53,69 +53,68 @@ export function createShield(options: ShieldOptions = {}): Shield {
   const config = resolveConfig(options);
   const ownStore = options.store === undefined;
   const store = options.store ?? new MemoryStore({ now: config.now });
-  const core = new ShieldCore(config, store, options.breachedPasswords);
-  if (options.onDecision) core.on('decision', options.onDecision);
+  const engine = new ShieldEngine(config, store, options.breachedPasswords);
+  if (options.onDecision) engine.on('decision', options.onDecision);
 
-  const locks = new Locks(core, config.locks);
-  const ready = Promise.all([attachLeaks(core, options.leakedAddresses, config.secret), recordKeyId(store, config.secret, config.logger)]).then(() => undefined);
+  const locks = new Locks(engine, config.locks);
+  const ready = Promise.all([attachLeaks(engine, options.leakedAddresses, config.secret), recordKeyId(store, config.secret, config.logger)]).then(() => undefined);
 
   const shield: Shield = {
     login: (routeOptions) => {
       checkRouteOptions('login', routeOptions, ['authenticate']);
-      return loginGuard(core, routeOptions);
+      return loginGuard(engine, routeOptions, loginSettings(config, routeOptions));
     },
     stepUp: (routeOptions) => {
       checkRouteOptions('stepUp', routeOptions, ['verifySecondFactor']);
-      return stepUpGuard(core, routeOptions);
+      return stepUpGuard(engine, routeOptions);
     },
     credentialChange: (kind, routeOptions) => {
       checkRouteOptions('credentialChange', routeOptions, ['getUser', 'verifySecondFactor']);
-      return credentialChangeGuard(core, locks, kind, routeOptions);
+      return credentialChangeGuard(engine, locks, kind, routeOptions, changeSettings(config, kind, routeOptions));
     },
     withdrawals: (routeOptions) => {
       checkRouteOptions('withdrawals', routeOptions, ['getUser']);
-      return withdrawalGuard(core, locks, routeOptions);
+      return withdrawalGuard(engine, locks, routeOptions);
     },
     locks,
     knownDevices: async (email) =>
-      (await core.knownDevices(String(email))).map((d) => ({ id: d.id.slice(0, 8), lastSeen: new Date(d.lastSeen) })),
+      (await engine.knownDevices(String(email))).map((d) => ({ id: d.id.slice(0, 8), lastSeen: new Date(d.lastSeen) })),
     console: (consoleOptions) =>
       createConsole(
-        { on: shield.on, locks, keyUser: (userId) => core.key('user', userId), now: config.now, waveWindowSec: config.wave.windowSec },
+        { on: shield.on, locks, keyUser: (userId) => engine.userKey(userId), now: config.now, waveWindowSec: config.wave.windowSec },
         consoleOptions,
       ),
     errorHandler: () => jsonErrorHandler(),
     on: (event, listener) => {
-      core.on(event, listener as never);
+      engine.on(event, listener as never);
       return shield;
     },
     off: (event, listener) => {
-      core.off(event, listener as never);
+      engine.off(event, listener as never);
       return shield;
     },
     ready,
     close: async () => {
-      core.leaks?.close();
-      if (core.insured.insurance !== store) await core.insured.insurance.close();
+      await engine.close();
       if (ownStore) await store.close();
     },
   };
   return timeAppCallbacks(shield);
 }
 
-function attachLeaks(core: ShieldCore, leaks: ShieldOptions['leakedAddresses'], secret: string): Promise<void> {
+function attachLeaks(engine: ShieldEngine, leaks: ShieldOptions['leakedAddresses'], secret: string): Promise<void> {
   if (leaks === undefined) return Promise.resolve();
   if (typeof leaks === 'string') {
     return loadLeakedAddresses(leaks, {
       secret,
       watch: true,
-      onError: (error) => core.config.logger.error(`[account-shield] leak list reload failed: ${errorMessage(error)}`),
+      onError: (error) => engine.config.logger.error(`[account-shield] leak list reload failed: ${errorMessage(error)}`),
     }).then((source) => {
-      core.leaks = source;
+      engine.lists.leaks = source;
     });
   }
   if (Array.isArray(leaks)) {
-    core.leaks = leakedAddressesFromList(leaks as readonly string[], secret);
+    engine.lists.leaks = leakedAddressesFromList(leaks as readonly string[], secret);
     return Promise.resolve();
   }
   const source = leaks as LeakedAddressSource;
@@ -126,6 +125,6 @@ function attachLeaks(core: ShieldCore, leaks: ShieldOptions['leakedAddresses'], 
       'Pass a file path (plain list or built corpus), an array, or the result of loadLeakedAddresses().',
     );
   }
-  core.leaks = source;
+  engine.lists.leaks = source;
   return Promise.resolve();
 }

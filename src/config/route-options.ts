@@ -1,4 +1,7 @@
 import { ShieldConfigError } from '../errors/shield-error.js';
+import type { ChangeSettings, CredentialChangeRouteOptions } from '../routes/credential-change/guard.js';
+import type { LoginRouteOptions, LoginSettings } from '../routes/login.js';
+import { checkThresholds, type ResolvedConfig } from './config.js';
 import { type Schema, validateOptions } from './schema.js';
 
 /**
@@ -64,4 +67,27 @@ export function checkRouteOptions(route: RouteName, options: unknown, required: 
       );
     }
   }
+}
+
+/** A login route's settings: its own options over the shield's. */
+export function loginSettings(config: ResolvedConfig, options: LoginRouteOptions): LoginSettings {
+  return {
+    thresholds: checkThresholds('login thresholds', { ...config.thresholds, ...options.thresholds }),
+    monitor: options.monitor ?? config.monitor,
+    failOpen: options.failOpen ?? config.failOpen,
+    emailField: options.fields?.email ?? 'email',
+    passwordField: options.fields?.password ?? 'password',
+  };
+}
+
+/** A credential-change route's settings: its own options over the shield's. */
+export function changeSettings(config: ResolvedConfig, kind: string, options: CredentialChangeRouteOptions): ChangeSettings {
+  const { maxSessionAgeSec, staleSessionPoints } = config.credentialChange;
+  return {
+    thresholds: checkThresholds(`${kind} thresholds`, { ...config.credentialChange.thresholds, ...options.thresholds }),
+    monitor: options.monitor ?? config.monitor,
+    session: { maxSessionAgeSec, staleSessionPoints },
+    password: config.password,
+    logger: config.logger,
+  };
 }

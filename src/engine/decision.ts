@@ -52,3 +52,42 @@ export interface Decision {
   readonly elapsedMs?: number;
   readonly at: number;
 }
+
+/** What a guard saw happen after the decision. */
+export type DecisionOutcome = NonNullable<Decision['outcome']>;
+
+/** The parts of a decision a route knows; the engine adds the rest. */
+export interface DecisionFacts {
+  readonly route: string;
+  readonly kind: RouteKind;
+  readonly change?: string;
+  readonly action: Action;
+  readonly score: number;
+  readonly reasons: readonly Reason[];
+  readonly ids: DecisionIds;
+  readonly monitor: boolean;
+  readonly outcome?: DecisionOutcome;
+  readonly retryAfterSeconds?: number;
+  readonly degraded?: boolean;
+  /** `performance.now()` when the guard received the request. */
+  readonly startedAt?: number;
+}
+
+export function buildDecision(facts: DecisionFacts, at: number): Decision {
+  return {
+    route: facts.route,
+    kind: facts.kind,
+    change: facts.change,
+    action: facts.action,
+    enforced: facts.monitor ? 'allow' : facts.action,
+    monitor: facts.monitor,
+    score: facts.score,
+    reasons: facts.reasons,
+    ids: { account: facts.ids.account, ip: facts.ids.ip, subnet: facts.ids.subnet, device: facts.ids.device },
+    retryAfterSeconds: facts.retryAfterSeconds,
+    degraded: facts.degraded || undefined,
+    outcome: facts.outcome,
+    elapsedMs: facts.startedAt === undefined ? undefined : performance.now() - facts.startedAt,
+    at,
+  };
+}

@@ -1,47 +1,46 @@
 import { EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
-import { BoundedCache } from '../identity/memo-cache.js';
-import { Challenges } from '../challenges/challenges.js';
+import { type ChallengeRequest, Challenges } from '../challenges/challenges.js';
+import { type Presentation, type PresentationResult, presentChallenge } from '../challenges/present.js';
 import type { ResolvedConfig, Thresholds } from '../config/config.js';
+import type { ShieldRequestState } from '../http/request-state.js';
 import { ContextReader, type RequestContext } from '../identity/client-context.js';
 import { DeviceCookie } from '../identity/device-cookie.js';
-import type { ShieldEventMap } from './events.js';
 import { createKeyer, type Keyer } from '../identity/keyer.js';
-import { storeKeys } from '../stores/key-layout.js';
+import { MemoCache } from '../identity/memo-cache.js';
 import { normaliseAddress } from '../leaks/normalise.js';
-import type { LeakedAddressSource } from '../leaks/source.js';
-import { isCommonPassword } from '../passwords/common.js';
 import type { BreachedPasswordSource } from '../passwords/source.js';
-import { decide } from './policy.js';
 import { deviceSignal } from '../signals/device.js';
 import { leakedAddressSignal } from '../signals/leaked-address.js';
 import { listedPasswordSignal } from '../signals/listed-password.js';
-import { addressInputs, passwordStrength } from '../signals/password-strength.js';
 import { passwordQualitySignal } from '../signals/password-quality.js';
 import { recentChangeSignal } from '../signals/recent-change.js';
 import type { PasswordFlags, Signal, SignalInput } from '../signals/signal.js';
 import {
   type CounterSpecs,
-  type CounterValues,
   counterSpecs,
   refList,
   retryAfterMs,
   type VelocityRefName,
-  type VelocityRefs,
   velocityRefs,
   velocitySignal,
   waveBucket,
 } from '../signals/velocity.js';
-import { type Baseline, isWave, nextBaseline, parseBaseline, type WaveReading, waveSignal } from '../signals/wave.js';
+import { isWave, parseBaseline, waveSignal } from '../signals/wave.js';
 import { Insured } from '../stores/insured.js';
+import { storeKeys } from '../stores/key-layout.js';
 import { MemoryStore } from '../stores/memory.js';
-import type { CounterIncrement, CounterValue, Store } from '../stores/store.js';
-import type { Action, Decision, Reason, RouteKind } from './decision.js';
+import type { CounterRef, CounterValue, Store } from '../stores/store.js';
+import type { Assessment, AttemptFacts, AttemptIds, AttemptOutcome } from './assessment.js';
+import { buildDecision, type Decision, type DecisionFacts, type DecisionOutcome, type Reason, type RouteKind } from './decision.js';
+import { DeviceMemory, type KnownDevice } from './devices.js';
+import type { ShieldEventMap } from './events.js';
+import { Lists } from './lists.js';
+import { recordOutcome, waveReading } from './outcome.js';
+import { learnPasswordLater } from './password-learning.js';
+import { decide } from './policy.js';
 
 const MAX_ADDRESS_LENGTH = 320;
-/** How long the typo path's "second factor passed" lasts for the next login from that device. */
-const SECOND_FACTOR_PASS_MS = 10 * 60_000;
-const BASELINE_TTL_MS = 7 * 86_400_000;
 
 /** The signals a login-like decision runs, cheapest first; all are pure over one read. */
 export const loginSignals: readonly Signal[] = [
@@ -54,84 +53,97 @@ export const loginSignals: readonly Signal[] = [
   recentChangeSignal,
 ];
 
-/** Identifiers of one attempt, all HMAC-keyed. */
-export interface AttemptIds {
+export interface AssessOptions {
+  /** `login` (unauthenticated) or `change` (a signed-in credential change). */
+  readonly route: 'login' | 'change';
+  readonly thresholds: Thresholds;
+  /** When the store is down, fall back to in-process insurance (true) or throw (false). */
+  readonly failOpen: boolean;
+  /** The password submitted with the attempt, for the listed-password signal. */
+  readonly password?: string;
+  /** Counters the route keeps of its own, read in the same round trip (`Assessment.also`). */
+  readonly also?: readonly CounterRef[];
+}
+
+/** How one step of a guard ends: what the decision reports and what velocity counts. */
+export interface Settlement {
+  readonly route: string;
+  readonly kind: RouteKind;
+  /** For credential changes, which change. */
+  readonly change?: string;
+  readonly monitor: boolean;
+  readonly outcome: DecisionOutcome;
+  /** What the counters record: the attempt's outcome, or nothing. */
+  readonly counts: AttemptOutcome | 'nothing';
+  readonly facts?: AttemptFacts;
+  /** The route's own counters to add one to with the outcome (same round trip). */
+  readonly alsoCount?: readonly CounterRef[];
+  /** Replaces the assessment's score, reasons and action (a route that scores extra reasons). */
+  readonly verdict?: { readonly action: Assessment['action']; readonly score: number; readonly reasons: readonly Reason[] };
+  /** What `req.shield` carries besides the decision. */
+  readonly state?: Omit<ShieldRequestState, 'decision'>;
+  /** A login's success: remember the device and, on a known device, learn the password's quality. */
+  readonly signIn?: { readonly address: string; readonly password: string };
+  readonly startedAt?: number;
+}
+
+/** What completing a login's step-up came to; the step-up route turns it into an answer. */
+export type StepUpResult =
+  | { readonly kind: 'passed'; readonly decision: Decision; readonly userId: string | undefined }
+  /** The owner passed the second factor, but the password had been wrong. */
+  | { readonly kind: 'wrong-password' }
+  | { readonly kind: 'wrong-code' }
+  | { readonly kind: 'too-many-attempts' }
+  | { readonly kind: 'store-error' }
+  | { readonly kind: 'app-error'; readonly error: unknown };
+
+/** After a credential change the app accepted: what the shield remembers about the account. */
+export interface ChangeRecord {
   readonly account: string;
-  readonly ip: string;
-  readonly subnet: string;
-  readonly site?: string;
+  readonly changesPassword: boolean;
+  /** How long the change counts as recent (the lock's duration). */
+  readonly recentForMs: number;
+  /** After an email change: the new address, and the device that made the change. */
+  readonly newAddress?: string;
   readonly device?: string;
 }
 
-export interface Assessment {
-  readonly ctx: RequestContext;
-  readonly ids: AttemptIds;
-  readonly reasons: Reason[];
-  readonly action: Action;
-  readonly score: number;
-  readonly counters: CounterValues;
-  readonly refs: VelocityRefs;
-  readonly passwordFlags: PasswordFlags | undefined;
-  /** The (account, device) pair has passed a second factor (and is still remembered). */
-  readonly deviceKnown: boolean;
-  /** Epoch ms the (account, device) pair was last remembered; undefined when not known. */
-  readonly deviceSeenAt: number | undefined;
-  /** This device passed a second factor for the account minutes ago (the typo path). */
-  readonly secondFactorPassed: boolean;
-  /** The submitted password is a common or breached one. */
-  readonly listedPassword: boolean;
-  /** A wave was already declared (its flag was read): recording need not declare it again. */
-  readonly waveFlagged: boolean;
-  readonly baseline: Baseline | undefined;
-  readonly degraded: boolean;
-}
-
-export type AttemptOutcome = 'success' | 'failure' | 'blocked';
-
-export interface AssessOptions {
-  /** `login` (unauthenticated) or `change` (a signed-in credential change, the default). */
-  readonly route?: 'login' | 'change';
-  /** The password submitted with the attempt, for the listed-password signal. */
-  readonly password?: string;
-}
-
-/** What the app told the shield privately about an attempt (never part of the answer). */
-export interface AttemptFacts {
-  /** No account has the address. */
-  readonly unknownAccount?: boolean;
-}
-
 /**
- * The engine shared by every route: identifiers, the one-round-trip read, signals, policy,
- * outcome recording and events. Middleware files only translate it to HTTP.
+ * The engine every route shares. A guard speaks to it in verbs that each carry a whole step —
+ * `assess` an attempt, `settle` its outcome (counters, decision, event, device memory),
+ * `challenge` it, `completeStepUp` — and never reaches the store, the keyer or the config.
  */
-export class ShieldCore extends EventEmitter<ShieldEventMap> {
-  readonly key: Keyer;
+export class ShieldEngine extends EventEmitter<ShieldEventMap> {
+  readonly lists: Lists;
   readonly insured: Insured;
-  readonly devices: DeviceCookie;
-  readonly context: ContextReader;
-  readonly challenges: Challenges;
-  readonly specs: CounterSpecs;
-  leaks: LeakedAddressSource | undefined;
+  private readonly key: Keyer;
+  private readonly cookie: DeviceCookie;
+  private readonly context: ContextReader;
+  private readonly specs: CounterSpecs;
+  private readonly challenges: Challenges;
+  private readonly devices: DeviceMemory;
+  private readonly accountMemo = new MemoCache<string>(50_000);
 
   constructor(
     readonly config: ResolvedConfig,
     readonly store: Store,
-    readonly breached: BreachedPasswordSource | undefined,
+    breached: BreachedPasswordSource | undefined,
   ) {
     super();
     this.key = createKeyer(config.secret);
+    this.lists = new Lists(breached);
     // The embedded store is its own insurance: nothing to fall back to, nothing extra to run.
     const insurance = store instanceof MemoryStore ? store : new MemoryStore({ now: config.now });
     this.insured = new Insured(store, insurance, {
       onFailure: (error) => this.emit('store.degraded', { store: store.name, error: errorMessage(error) }),
       onRecovery: () => this.emit('store.recovered', { store: store.name }),
     });
-    this.devices = new DeviceCookie(config.secret, config.device);
+    this.cookie = new DeviceCookie(config.secret, config.device);
     this.context = new ContextReader(this.key, config.logger);
     this.specs = counterSpecs(config);
+    const run = this.run;
     this.challenges = new Challenges({
-      run: async (fn) => (await this.insured.run(fn)).value,
+      run,
       key: this.key,
       secret: config.secret,
       options: config.challenge,
@@ -142,6 +154,19 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       logger: config.logger,
       now: config.now,
     });
+    this.devices = new DeviceMemory({ run, key: this.key, cookie: this.cookie, options: config.device, now: config.now });
+  }
+
+  /** A store operation, through the insurance store while the primary is down. */
+  private readonly run = async <T>(fn: (store: Store) => Promise<T>): Promise<T> => (await this.insured.run(fn)).value;
+
+  now(): number {
+    return this.config.now();
+  }
+
+  /** The request's keyed client address, subnet and device. */
+  client(req: Request): RequestContext {
+    return this.context.read(req, this.cookie.read(req));
   }
 
   /** Account id for an address: normalised first so `J.Doe+x@GoogleMail.com` is one account. */
@@ -150,59 +175,27 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     return this.accountMemo.get(bounded, () => this.key('acct', normaliseAddress(bounded) ?? bounded.trim().toLowerCase()));
   }
 
-  private readonly accountMemo = new BoundedCache<string>(50_000);
-
-  isLeaked(address: string): boolean {
-    const leaks = this.leaks;
-    if (!leaks) return false;
-    // A reload swaps the data under the same source: the memo is only valid for one load.
-    if (leaks !== this.leakMemoSource || leaks.stats !== this.leakMemoStats) {
-      this.leakMemo.clear();
-      this.leakMemoSource = leaks;
-      this.leakMemoStats = leaks.stats;
-    }
-    const bounded = address.slice(0, MAX_ADDRESS_LENGTH);
-    return this.leakMemo.get(bounded, () => {
-      try {
-        return leaks.has(bounded);
-      } catch {
-        return false;
-      }
-    });
+  /** The keyed id of an app user (for locks and the console). */
+  userKey(userId: string): string {
+    return this.key('user', userId);
   }
 
-  private readonly leakMemo = new BoundedCache<boolean>(50_000);
-  private leakMemoSource: LeakedAddressSource | undefined;
-  private leakMemoStats: unknown;
-
-  /**
-   * A common password (zxcvbn's list) or one in a local breach corpus. Never a network lookup
-   * and never zxcvbn: this runs on every attempt, the attacker's included.
-   */
-  isListedPassword(password: string): boolean {
-    if (isCommonPassword(password)) return true;
-    try {
-      return this.breached?.has?.(password) === true;
-    } catch {
-      return false;
-    }
+  /** A keyed name for something the app names (a session), never stored raw. */
+  sessionKey(sessionId: string): string {
+    return this.key('user', `session\0${sessionId}`);
   }
 
-  /**
-   * Score an attempt against `address`: one store read, then pure signals. `failOpen` decides
-   * whether an unavailable store falls back to in-process insurance or throws.
-   */
-  async assess(
-    req: Request,
-    address: string,
-    thresholds: Thresholds,
-    failOpen: boolean,
-    options: AssessOptions = {},
-  ): Promise<Assessment> {
-    const ctx = this.context.read(req, this.devices.read(req));
+  get challengeTtlSec(): number {
+    return this.challenges.ttlSec;
+  }
+
+  /** Score an attempt against `address`: one store read, then pure signals and the policy. */
+  async assess(req: Request, address: string, options: AssessOptions): Promise<Assessment> {
+    const ctx = this.client(req);
     const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
     const refs = velocityRefs(this.specs, ids, waveBucket(this.config.now(), this.config));
     const counterList = refList(refs);
+    const also = options.also ?? [];
     const keys = [
       storeKeys.passwordFlags(ids.account),
       storeKeys.waveFlag(),
@@ -210,8 +203,8 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       storeKeys.waveBaseline(),
       ...(ids.device ? [storeKeys.knownDevice(ids.account, ids.device), storeKeys.secondFactorPass(ids.account, ids.device)] : []),
     ];
-    const request = { counters: counterList.list, keys };
-    const { value: snapshot, degraded } = failOpen
+    const request = { counters: [...counterList.list, ...also], keys };
+    const { value: snapshot, degraded } = options.failOpen
       ? await this.insured.run((s) => s.read(request))
       : { value: await this.insured.primary.read(request), degraded: false };
     const [flagsRaw, waveRaw, recentRaw, baselineRaw, seenRaw, passRaw] = snapshot.values;
@@ -224,20 +217,20 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
     const deviceKnown = seenRaw !== undefined;
     const waveFlagged = waveRaw !== undefined;
     const baseline = parseBaseline(baselineRaw);
-    const listedPassword = options.password !== undefined && this.isListedPassword(options.password);
+    const listedPassword = options.password !== undefined && this.lists.isListedPassword(options.password);
     const input: SignalInput = {
       config: this.config,
-      route: options.route ?? 'change',
+      route: options.route,
       counters,
       deviceKnown: ids.device ? deviceKnown : undefined,
-      leakedAddress: this.isLeaked(address),
+      leakedAddress: this.lists.isLeaked(address),
       listedPassword,
       passwordFlags,
-      waveActive: waveFlagged || isWave(waveReading(counters, baseline), this.config.wave),
+      waveActive: waveFlagged || isWave(waveReading({ counters, baseline }), this.config.wave),
       recentChangeAt: recentRaw === undefined ? undefined : Number(recentRaw),
     };
     const reasons = loginSignals.flatMap((signal) => signal(input));
-    const { action, score } = decide(reasons, thresholds);
+    const { action, score } = decide(reasons, options.thresholds);
     return {
       ctx,
       ids,
@@ -254,63 +247,151 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
       waveFlagged,
       baseline,
       degraded,
+      also: also.map((_, i) => snapshot.counters[counterList.list.length + i]?.consumed ?? 0),
     };
   }
 
   /**
-   * Feed an attempt's outcome back into velocity and the wave. Counts never depend on whether
-   * a password was right when the answer did not reveal it (a challenged attempt records
-   * `failure`), so later answers cannot leak it either.
+   * End a step: record the outcome in the counters, build and publish the decision, set
+   * `req.shield`, and on a login's success remember the device (and learn the password's
+   * quality on a known one). Store trouble while recording never fails the request.
    */
-  async record(assessment: Assessment, outcome: AttemptOutcome, facts: AttemptFacts = {}): Promise<void> {
-    const { counters, refs, deviceKnown } = assessment;
-    const evidenceWeight = facts.unknownAccount ? 2 : 1;
-    const inc: (CounterIncrement & { readonly name: VelocityRefName })[] = [];
-    const add = (name: VelocityRefName, points = 1) => {
-      const ref = refs[name];
-      if (ref) inc.push({ ...ref, points, name });
-    };
-    // The owner's device does not feed per-source lists: it may share an address with anyone.
-    if (assessment.listedPassword && !deviceKnown) add('listedPasswords');
-    if (outcome !== 'success') {
-      add('ip');
-      add('subnet');
-      add('site');
-      // Evidence of a wave: what an attacker cannot fake cheaply (a failure from a device that
-      // never passed a second factor here; an address with no account counts twice).
-      if (!deviceKnown) add('evidence', evidenceWeight);
+  async settle(req: Request, res: Response, assessment: Assessment, s: Settlement): Promise<Decision> {
+    if (s.counts !== 'nothing') {
+      await recordOutcome(this.run, this.config, assessment, s.counts, s.facts ?? {}, s.alsoCount).catch(() => undefined);
     }
-    if (outcome === 'failure') {
-      add('ipAccount');
-      add('account');
-      // The first failure of this account from this IP in its window makes it one more distinct
-      // account for the IP. Counting failures, not attempts, means successful returning users
-      // create no per-request keys, and a NAT full of real users does not add up.
-      if ((counters.get('ipAccount')?.consumed ?? 0) === 0) add('accountsPerIp');
+    const verdict = s.verdict ?? assessment;
+    const action = verdict.action;
+    const enforcedBlock = !s.monitor && action === 'block';
+    const decision = this.publish({
+      route: s.route,
+      kind: s.kind,
+      change: s.change,
+      action,
+      score: verdict.score,
+      reasons: verdict.reasons,
+      ids: assessment.ids,
+      monitor: s.monitor,
+      outcome: s.outcome,
+      retryAfterSeconds: enforcedBlock ? this.retryAfterSeconds(assessment) : undefined,
+      degraded: assessment.degraded,
+      startedAt: s.startedAt,
+    });
+    setShield(req, { decision });
+    if (s.signIn) {
+      try {
+        await this.devices.markKnown(req, res, assessment.ids.account, assessment.ctx.rawDevice, assessment.deviceSeenAt);
+      } catch {
+        // Not remembering a device only means the next login is stepped up again.
+      }
+      if (assessment.deviceKnown && !assessment.passwordFlags) {
+        learnPasswordLater({ run: this.run, lists: this.lists, options: this.config.password, logger: this.config.logger }, assessment.ids.account, s.signIn.address, s.signIn.password);
+      }
     }
-    // A returning user's success usually adds nothing: no second round trip.
-    const { value: totals } = inc.length > 0 ? await this.insured.run((s) => s.add(inc)) : { value: [] };
-    // Reset consecutive failures only when there are some: a returning user costs no extra call.
-    if (outcome === 'success' && (counters.get('ipAccount')?.consumed ?? 0) > 0) {
-      await this.insured.run((s) => s.reset([refs.ipAccount]));
+    if (s.state) setShield(req, { decision, ...s.state });
+    return decision;
+  }
+
+  /** Publish a decision that scored nothing (a withdrawal, a step-up) and return it. */
+  report(req: Request, facts: Omit<DecisionFacts, 'ids'> & { readonly account?: string }, state?: Omit<ShieldRequestState, 'decision'>): Decision {
+    const ctx = this.client(req);
+    const decision = this.publish({ ...facts, ids: { account: facts.account, ip: ctx.ip, subnet: ctx.subnet, device: ctx.device } });
+    if (state) setShield(req, { decision, ...state });
+    return decision;
+  }
+
+  /**
+   * Issue a step-up challenge for an assessed attempt (same answer whatever the password was)
+   * and settle the attempt as `challenged`. Throws when the challenge cannot be stored: the
+   * route answers 503 and nothing is recorded.
+   */
+  async challenge(req: Request, res: Response, assessment: Assessment, binding: Omit<ChallengeRequest, 'account' | 'device'>, s: Omit<Settlement, 'outcome'>): Promise<string> {
+    const token = await this.challenges.issue({ ...binding, account: assessment.ids.account, device: assessment.ids.device ?? null });
+    await this.settle(req, res, assessment, { ...s, outcome: 'challenged' });
+    this.emit('challenge', { route: s.route, purpose: binding.purpose, outcome: 'issued', account: assessment.ids.account, at: this.now() });
+    return token;
+  }
+
+  /** Check a presented challenge and code with the app's second-factor callback (events included). */
+  present(req: Request, p: Presentation): Promise<PresentationResult> {
+    return presentChallenge({ challenges: this.challenges, events: this, now: this.config.now, limit: this.config.secondFactor.limit }, req, p);
+  }
+
+  /**
+   * Complete a login that was answered `step_up_required`. A passed factor takes the
+   * challenged failure back and makes the device known; the owner who mistyped the password
+   * gets a single-use pass for this device instead; a wrong code counts against its source.
+   */
+  async completeStepUp(req: Request, res: Response, p: Omit<Presentation, 'purpose' | 'device' | 'source'>): Promise<StepUpResult> {
+    const ctx = this.client(req);
+    const presented = await this.present(req, { ...p, purpose: 'login', device: ctx.device ?? null, source: ctx.ip });
+    if (presented.kind !== 'outcome') return presented;
+    const { outcome } = presented;
+    const ids: AttemptIds = { account: outcome.binding?.account ?? '', ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
+    const report = (result: 'success' | 'failure', state?: Omit<ShieldRequestState, 'decision'>) =>
+      this.report(req, { route: p.route, kind: 'step-up', action: 'allow', score: 0, reasons: [], monitor: false, outcome: result, account: ids.account || undefined }, state);
+    if (!outcome.ok && outcome.failure === 'wrong-password' && outcome.binding) {
+      try {
+        // It was the owner: take the challenged failure back, and let this device's next
+        // login with the right password through without a second code.
+        await this.refundChallengedAttempt(ids);
+        const raw = ctx.rawDevice ?? this.cookie.mint();
+        if (ctx.rawDevice === undefined) this.cookie.write(req, res, raw);
+        await this.devices.grantPass(ids.account, this.key('dev', raw));
+      } catch {
+        // The owner still learns the password was wrong; the next login simply asks again.
+      }
+      report('failure');
+      return { kind: 'wrong-password' };
     }
-    const total = (name: VelocityRefName) => {
-      const i = inc.findIndex((entry) => entry.name === name);
-      return i < 0 ? undefined : totals[i]?.consumed;
-    };
-    const evidence = total('evidence');
-    if (evidence !== undefined && evidence <= evidenceWeight) {
-      // First evidence of a new bucket: the previous one is complete, let the baseline learn it.
-      // Increments are atomic, so exactly one instance sees this.
-      const learnt = nextBaseline(assessment.baseline, counters.get('evidencePrevious')?.consumed ?? 0, this.config.wave);
-      await this.insured.run((s) => s.set(storeKeys.waveBaseline(), JSON.stringify(learnt), BASELINE_TTL_MS));
+    if (!outcome.ok) {
+      if (outcome.failure === 'too-many-attempts') return { kind: 'too-many-attempts' };
+      // A wrong code counts against its source like a failed login, so a source guessing codes
+      // is soon refused at the login itself.
+      await this.addTo(ids, ['ip', 'subnet', 'site'], 1).catch(() => undefined);
+      return { kind: 'wrong-code' };
     }
-    if (outcome === 'success' || assessment.waveFlagged) return;
-    const reading = waveReading(counters, assessment.baseline, evidence);
-    // Declared once per window, not rewritten by every failure of the attack it describes.
-    if (isWave(reading, this.config.wave)) {
-      await this.insured.run((s) => s.set(storeKeys.waveFlag(), '1', this.config.wave.windowSec * 1000));
+    try {
+      await this.refundChallengedAttempt(ids);
+      await this.devices.markKnown(req, res, ids.account, ctx.rawDevice);
+    } catch {
+      // The login itself succeeded; the device will simply be asked again next time.
     }
+    const userId = outcome.binding.userId ?? undefined;
+    return { kind: 'passed', decision: report('success', { userId, steppedUp: true }), userId };
+  }
+
+  /** The typo path's second half: use up this device's pass, if the assessment saw one. */
+  async takeSecondFactorPass(assessment: Assessment): Promise<boolean> {
+    const device = assessment.ids.device;
+    if (!assessment.secondFactorPassed || device === undefined) return false;
+    return this.devices.takePass(assessment.ids.account, device).catch(() => false);
+  }
+
+  /** Remember a credential change the app accepted (password flags, recent change, device). */
+  async recordChange(change: ChangeRecord, log: (step: string) => (error: unknown) => void): Promise<void> {
+    const now = String(this.now());
+    if (change.changesPassword) {
+      // What was learnt about the old password no longer holds; the next login relearns it.
+      await this.store.delete(storeKeys.passwordFlags(change.account)).catch(log('forgetting password flags'));
+    }
+    await this.store.set(storeKeys.recentChange(change.account), now, change.recentForMs).catch(log('marking the change'));
+    if (change.newAddress && change.device) {
+      // The device that made the change stays known under the new address.
+      const account = this.accountOf(change.newAddress);
+      await this.devices.remember(account, change.device).catch(log('moving the device to the new address'));
+      await this.store.set(storeKeys.recentChange(account), now, change.recentForMs).catch(log('marking the change'));
+    }
+  }
+
+  /** Devices known for an address, newest last (keyed ids only). */
+  knownDevices(address: string): Promise<KnownDevice[]> {
+    return this.devices.known(this.accountOf(address));
+  }
+
+  /** Whether a password is breached (every source; a failing source says no). */
+  isBreached(password: string): Promise<boolean> {
+    return this.lists.isBreached(password);
   }
 
   /**
@@ -320,170 +401,45 @@ export class ShieldCore extends EventEmitter<ShieldEventMap> {
    * consecutive failures of the (account, ip) pair. Only a passed second factor refunds, so an
    * attacker learns nothing from it.
    */
-  async refundChallengedAttempt(ids: AttemptIds): Promise<void> {
+  private async refundChallengedAttempt(ids: AttemptIds): Promise<void> {
     const refs = await this.addTo(ids, ['ip', 'subnet', 'site', 'account', 'evidence'], -1);
-    await this.insured.run((s) => s.reset([refs.ipAccount]));
-  }
-
-  /** A wrong second-factor code: one more failure for the source (never for the account). */
-  async recordSourceFailure(ids: AttemptIds): Promise<void> {
-    await this.addTo(ids, ['ip', 'subnet', 'site'], 1);
+    await this.run((s) => s.reset([refs.ipAccount]));
   }
 
   /** Add `points` to the named counters of `ids` (now's wave bucket); returns the refs used. */
-  private async addTo(ids: AttemptIds, names: readonly VelocityRefName[], points: number): Promise<VelocityRefs> {
+  private async addTo(ids: AttemptIds, names: readonly VelocityRefName[], points: number) {
     const refs = velocityRefs(this.specs, ids, waveBucket(this.config.now(), this.config));
     const increments = names.flatMap((name) => {
       const ref = refs[name];
       return ref ? [{ ...ref, points }] : [];
     });
-    await this.insured.run((s) => s.add(increments));
+    await this.run((s) => s.add(increments));
     return refs;
   }
 
-  /**
-   * The typo path: this device just passed the account's second factor, but with a wrong
-   * password. Its next login with the right password needs no second code (once, for minutes).
-   */
-  async grantSecondFactorPass(account: string, device: string): Promise<void> {
-    await this.insured.run((s) => s.set(storeKeys.secondFactorPass(account, device), '1', SECOND_FACTOR_PASS_MS));
-  }
-
-  /** Use up a pass (single use: only one concurrent login can take it). */
-  async takeSecondFactorPass(account: string, device: string): Promise<boolean> {
-    const { value } = await this.insured.run((s) => s.take(storeKeys.secondFactorPass(account, device)));
-    return value !== undefined;
-  }
-
-  /** Remember that `account` logged in from this device (minting a device id if needed). */
-  async markDeviceKnown(
-    req: Request,
-    res: Response,
-    account: string,
-    rawDevice: string | undefined,
-    seenAt?: number,
-  ): Promise<void> {
-    // A device remembered within the last day needs no write: returning users, the bulk of
-    // logins, then cost the shield one read and one counter update.
-    if (rawDevice !== undefined && seenAt !== undefined && this.config.now() - seenAt < DEVICE_REFRESH_MS) return;
-    const raw = rawDevice ?? this.devices.mint();
-    await this.rememberDevice(account, this.key('dev', raw));
-    this.devices.write(req, res, raw);
-  }
-
-  /** Make a keyed device known for an account. */
-  async rememberDevice(account: string, device: string): Promise<void> {
-    const ttl = this.config.device.knownForDays * 86_400_000;
-    const now = this.config.now();
-    await this.insured.run((s) => s.set(storeKeys.knownDevice(account, device), String(now), ttl));
-    // The index only feeds the security page, so it is updated off the login's critical path.
-    this.indexDevice(account, device, ttl).catch(() => undefined);
-  }
-
-  private async indexDevice(account: string, device: string, ttl: number): Promise<void> {
-    const key = storeKeys.deviceIndex(account);
-    const { value } = await this.insured.run((s) => s.read({ counters: [], keys: [key] }));
-    const now = this.config.now();
-    const entries = parseDeviceIndex(value.values[0]).filter((d) => d.id !== device && now - d.lastSeen < ttl);
-    entries.push({ id: device, lastSeen: now });
-    await this.insured.run((s) => s.set(key, JSON.stringify(entries.slice(-MAX_INDEXED_DEVICES)), ttl));
-  }
-
-  /** Devices known for an address, newest last (keyed ids only). */
-  async knownDevices(address: string): Promise<{ id: string; lastSeen: number }[]> {
-    const { value } = await this.insured.run((s) => s.read({ counters: [], keys: [storeKeys.deviceIndex(this.accountOf(address))] }));
-    const ttl = this.config.device.knownForDays * 86_400_000;
-    const now = this.config.now();
-    return parseDeviceIndex(value.values[0]).filter((d) => now - d.lastSeen < ttl);
-  }
-
-  /**
-   * After a password authenticated on the owner's known device, learn its quality for future
-   * decisions about the account. Only there: on any other path, the extra work after a right
-   * password would be a timing oracle for whoever sent it. At most once per `rememberDays` per
-   * account, on a bounded input.
-   */
-  learnPassword(account: string, address: string, password: string): void {
-    const work = async () => {
-      const strength = passwordStrength(password, addressInputs(address), { maxLength: this.config.password.maxScoredLength });
-      const breached = this.breached ? await this.breached.isBreached(password).catch(() => false) : false;
-      const flags: PasswordFlags = { score: strength.score, breached };
-      const ttl = this.config.password.rememberDays * 86_400_000;
-      await this.insured.run((s) => s.set(storeKeys.passwordFlags(account), JSON.stringify(flags), ttl));
-    };
-    // After the response: zxcvbn is synchronous, and the login must not wait for it.
-    setImmediate(() => {
-      work().catch((error) => this.config.logger.warn(`[account-shield] could not record password quality: ${errorMessage(error)}`));
-    });
-  }
-
-  decision(
-    route: string,
-    kind: RouteKind,
-    assessment: Pick<Assessment, 'action' | 'score' | 'reasons' | 'degraded'> & { ids: Partial<AttemptIds> & { ip: string; subnet: string } },
-    monitor: boolean,
-    extra: { change?: string; retryAfterSeconds?: number; outcome?: Decision['outcome']; startedAt?: number } = {},
-  ): Decision {
-    const decision: Decision = {
-      route,
-      kind,
-      change: extra.change,
-      action: assessment.action,
-      enforced: monitor ? 'allow' : assessment.action,
-      monitor,
-      score: assessment.score,
-      reasons: assessment.reasons,
-      ids: {
-        account: assessment.ids.account,
-        ip: assessment.ids.ip,
-        subnet: assessment.ids.subnet,
-        device: assessment.ids.device,
-      },
-      retryAfterSeconds: extra.retryAfterSeconds,
-      degraded: assessment.degraded || undefined,
-      outcome: extra.outcome,
-      elapsedMs: extra.startedAt === undefined ? undefined : performance.now() - extra.startedAt,
-      at: this.config.now(),
-    };
-    return decision;
-  }
-
-  publish(decision: Decision): void {
+  private publish(facts: DecisionFacts): Decision {
+    const decision = buildDecision(facts, this.now());
     try {
       this.emit('decision', decision);
     } catch (error) {
       // A listener's bug must not turn a login into a 500.
       this.config.logger.error(`[account-shield] decision listener threw: ${errorMessage(error)}`);
     }
+    return decision;
   }
 
-  retryAfterSeconds(assessment: Assessment): number {
+  private retryAfterSeconds(assessment: Assessment): number {
     return Math.ceil(retryAfterMs(assessment.counters, this.config) / 1000);
   }
-}
 
-/** The wave's inputs from a decision's counters, optionally with the evidence just recorded. */
-function waveReading(counters: CounterValues, baseline: Baseline | undefined, recordedEvidence?: number): WaveReading {
-  return {
-    evidence: recordedEvidence ?? counters.get('evidence')?.consumed ?? 0,
-    evidencePrevious: counters.get('evidencePrevious')?.consumed ?? 0,
-    baseline: baseline?.perBucket,
-  };
-}
-
-const MAX_INDEXED_DEVICES = 20;
-const DEVICE_REFRESH_MS = 86_400_000;
-
-function parseDeviceIndex(raw: string | undefined): { id: string; lastSeen: number }[] {
-  if (raw === undefined) return [];
-  try {
-    const value = JSON.parse(raw) as unknown;
-    return Array.isArray(value)
-      ? value.filter((d): d is { id: string; lastSeen: number } => typeof d?.id === 'string' && typeof d?.lastSeen === 'number')
-      : [];
-  } catch {
-    return [];
+  async close(): Promise<void> {
+    this.lists.close();
+    if (this.insured.insurance !== this.store) await this.insured.insurance.close();
   }
+}
+
+function setShield(req: Request, state: ShieldRequestState): void {
+  (req as Request & { shield?: ShieldRequestState }).shield = state;
 }
 
 function parseFlags(raw: string | undefined): PasswordFlags | undefined {

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { BoundedCache } from './memo-cache.js';
+import { MemoCache } from './memo-cache.js';
 import type { DeviceOptions } from '../config/config.js';
 
 /**
@@ -29,7 +29,7 @@ export class DeviceCookie {
   }
 
   /** Signatures of recently seen device ids (bounded): returning devices skip the HMAC. */
-  private readonly signatures = new BoundedCache<string>(50_000);
+  private readonly signatures = new MemoCache<string>(50_000);
 
   /** A fresh device id. */
   mint(): string {

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { BoundedCache } from './memo-cache.js';
+import { MemoCache } from './memo-cache.js';
 
 /**
  * Every identifier is keyed with HMAC-SHA-256 under the shield secret before it touches a
@@ -18,6 +18,6 @@ export function createKeyer(secret: string | Buffer, cacheSize = 50_000): Keyer 
   const compute = (kind: IdKind, value: string) =>
     createHmac('sha256', secret).update(kind).update('\0').update(value).digest('base64url').slice(0, 22);
   if (cacheSize <= 0) return compute;
-  const cache = new BoundedCache<string>(cacheSize);
+  const cache = new MemoCache<string>(cacheSize);
   return (kind, value) => (value.length > 512 ? compute(kind, value) : cache.get(`${kind}\0${value}`, () => compute(kind, value)));
 }

@@ -4,7 +4,7 @@
  * of the shield's own CPU per login. The bound keeps an attacker rotating identifiers from
  * growing it: a miss costs one Map insert and, when full, one delete.
  */
-export class BoundedCache<V> {
+export class MemoCache<V> {
   private readonly map = new Map<string, V>();
 
   constructor(private readonly max: number) {}

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LockOptions } from '../config/config.js';
-import type { ShieldCore } from '../engine/engine.js';
+import type { EventEmitter } from 'node:events';
+import type { ShieldEventMap } from '../engine/events.js';
 import { ShieldConfigError } from '../errors/shield-error.js';
 import { storeKeys } from '../stores/key-layout.js';
 import type { LockReason, LockRecord, Store } from '../stores/store.js';
@@ -60,18 +61,25 @@ export interface PendingChange {
  * outage, another instance would not see them and a withdrawal could slip through: the
  * opposite of failing closed.
  */
+/** What locks need of the engine: the primary store, keyed user ids, the clock, events. */
+export interface LockHost extends Pick<EventEmitter<ShieldEventMap>, 'emit'> {
+  readonly store: Store;
+  userKey(userId: string): string;
+  now(): number;
+}
+
 export class Locks implements WithdrawalLocks {
   constructor(
-    private readonly core: ShieldCore,
+    private readonly host: LockHost,
     private readonly options: LockOptions,
   ) {}
 
   private get store(): Store {
-    return this.core.store;
+    return this.host.store;
   }
 
   private key(userId: string): string {
-    return storeKeys.withdrawalLock(this.core.key('user', userId));
+    return storeKeys.withdrawalLock(this.host.userKey(userId));
   }
 
   /** Hours a change of `kind` locks for; throws at mount time for a kind nobody configured. */
@@ -86,7 +94,7 @@ export class Locks implements WithdrawalLocks {
   }
 
   private holdKey(userId: string): string {
-    return storeKeys.lockHold(this.core.key('user', userId));
+    return storeKeys.lockHold(this.host.userKey(userId));
   }
 
   /**
@@ -94,7 +102,7 @@ export class Locks implements WithdrawalLocks {
    * cannot answer (callers fail closed).
    */
   async read(userId: string): Promise<LockRecord | undefined> {
-    const now = this.core.config.now();
+    const now = this.host.now();
     const [lock, holds] = await Promise.all([this.store.getLock(this.key(userId), now), this.store.getLock(this.holdKey(userId), now)]);
     const held = pendingHolds(holds, now);
     if (!held) return lock;
@@ -113,7 +121,7 @@ export class Locks implements WithdrawalLocks {
 
   /** A hold for a change of `kind` about to happen: as long as the lock the change would record. */
   pending(userId: string, kind: string, risky: boolean): PendingChange {
-    const at = this.core.config.now();
+    const at = this.host.now();
     const until = at + Math.round(this.durationHours(kind, risky) * 3_600_000) + HOLD_MARGIN_MS;
     return { userId, kind, ref: randomBytes(12).toString('base64url'), at, until };
   }
@@ -126,7 +134,7 @@ export class Locks implements WithdrawalLocks {
    */
   async hold(change: PendingChange): Promise<void> {
     const reason: LockReason = { kind: change.kind, at: change.at, until: change.until, detail: `${change.kind} change pending`, ref: change.ref };
-    await this.store.extendLock(this.holdKey(change.userId), reason, this.core.config.now(), MAX_HOLD_REASONS);
+    await this.store.extendLock(this.holdKey(change.userId), reason, this.host.now(), MAX_HOLD_REASONS);
   }
 
   /**
@@ -134,7 +142,7 @@ export class Locks implements WithdrawalLocks {
    * hold is untouched and a settlement that fails leaves the hold (towards locked).
    */
   async settle(change: PendingChange): Promise<void> {
-    const now = this.core.config.now();
+    const now = this.host.now();
     await this.store.extendLock(this.holdKey(change.userId), { kind: SETTLED, at: now, until: now, ref: change.ref }, now, MAX_HOLD_REASONS);
   }
 
@@ -152,16 +160,16 @@ export class Locks implements WithdrawalLocks {
     checkUser(userId);
     const reason = checkText(options?.reason, 'reason');
     const actor = checkText(options?.actor, 'actor');
-    const now = this.core.config.now();
+    const now = this.host.now();
     // An operator's unlock lifts pending holds too; a change still in flight locks again.
     const removed = await Promise.all([this.store.clearLock(this.key(userId), now), this.store.clearLock(this.holdKey(userId), now)]);
     const wasLockedUntil = Math.max(0, ...removed.map((r) => r?.until ?? 0)) || null;
-    this.core.emit('withdrawals.unlocked', { userId, reason, actor, at: now, wasLockedUntil });
+    this.host.emit('withdrawals.unlocked', { userId, reason, actor, at: now, wasLockedUntil });
     return toStatus(undefined);
   }
 
   private async extend(userId: string, cause: { kind: string; hours: number; detail: string; actor?: string }): Promise<LockRecord> {
-    const now = this.core.config.now();
+    const now = this.host.now();
     const reason: LockReason = {
       kind: cause.kind,
       at: now,
@@ -170,7 +178,7 @@ export class Locks implements WithdrawalLocks {
       ...(cause.actor ? { actor: cause.actor } : {}),
     };
     const record = await this.store.extendLock(this.key(userId), reason, now, this.options.maxReasons);
-    this.core.emit('withdrawals.locked', { userId, until: record.until, cause: reason, reasons: record.reasons, at: now });
+    this.host.emit('withdrawals.locked', { userId, until: record.until, cause: reason, reasons: record.reasons, at: now });
     return record;
   }
 }

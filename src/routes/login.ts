@@ -1,11 +1,12 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { checkThresholds, type Thresholds } from '../config/config.js';
-import type { Assessment, AttemptFacts, AttemptOutcome, ShieldCore } from '../engine/engine.js';
+import type { SecondFactor } from '../challenges/challenges.js';
+import type { Thresholds } from '../config/config.js';
+import type { Assessment } from '../engine/assessment.js';
+import type { Settlement, ShieldEngine } from '../engine/engine.js';
 import { badRequest, invalidCredentials, stepUpRequired, tooManyAttempts, unavailable } from '../http/responses.js';
 import type { AccountLookup, AuthResult } from './callbacks.js';
-import type { SecondFactor } from '../challenges/challenges.js';
-import type { ShieldRequest } from '../http/request-state.js';
 import { stringField } from '../http/body.js';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from '../http/limits.js';
 
 export interface LoginRouteOptions {
   /** The app's own password check. Must do the same work for unknown accounts. */
@@ -29,10 +30,15 @@ export interface LoginRouteOptions {
   name?: string;
 }
 
-export const MAX_PASSWORD_LENGTH = 1024;
-export const MAX_EMAIL_LENGTH = 320;
 
-type DecisionOutcome = 'success' | 'failure' | 'blocked' | 'challenged';
+/** A login route's options with the shield's defaults filled in, checked at mount. */
+export interface LoginSettings {
+  readonly thresholds: Thresholds;
+  readonly monitor: boolean;
+  readonly failOpen: boolean;
+  readonly emailField: string;
+  readonly passwordField: string;
+}
 
 /**
  * Login guard. Refuses blocked sources before the app spends a password hash on them, asks
@@ -41,42 +47,28 @@ type DecisionOutcome = 'success' | 'failure' | 'blocked' | 'challenged';
  * was right (no validity oracle), and on success hands over to the app's handler with
  * `req.shield.userId` set.
  */
-export function loginGuard(core: ShieldCore, options: LoginRouteOptions): RequestHandler {
-  const emailField = options.fields?.email ?? 'email';
-  const passwordField = options.fields?.password ?? 'password';
-  const thresholds = checkThresholds('login thresholds', { ...core.config.thresholds, ...options.thresholds });
-  const monitor = options.monitor ?? core.config.monitor;
-  const failOpen = options.failOpen ?? core.config.failOpen;
+export function loginGuard(engine: ShieldEngine, options: LoginRouteOptions, settings: LoginSettings): RequestHandler {
+  const { thresholds, monitor, failOpen } = settings;
 
   return async (req: Request, res: Response, next: NextFunction) => {
     const startedAt = performance.now();
-    const email = stringField(req.body, emailField, MAX_EMAIL_LENGTH);
+    const email = stringField(req.body, settings.emailField, MAX_EMAIL_LENGTH);
     if (!email.ok) return badRequest(res, email.detail);
-    const password = stringField(req.body, passwordField, MAX_PASSWORD_LENGTH);
+    const password = stringField(req.body, settings.passwordField, MAX_PASSWORD_LENGTH);
     if (!password.ok) return badRequest(res, password.detail);
-    const route = options.name ?? req.path;
+    const step = { route: options.name ?? req.path, kind: 'login', monitor, startedAt } as const;
 
     let assessment: Assessment;
     try {
-      assessment = await core.assess(req, email.value, thresholds, failOpen, { route: 'login', password: password.value });
+      assessment = await engine.assess(req, email.value, { route: 'login', password: password.value, thresholds, failOpen });
     } catch {
       return unavailable(res);
     }
     const enforced = monitor ? 'allow' : assessment.action;
-    const finish = async (outcome: AttemptOutcome, decisionOutcome: DecisionOutcome = outcome, facts?: AttemptFacts) => {
-      await core.record(assessment, outcome, facts).catch(() => undefined);
-      const decision = core.decision(route, 'login', assessment, monitor, {
-        outcome: decisionOutcome,
-        startedAt,
-        retryAfterSeconds: enforced === 'block' ? core.retryAfterSeconds(assessment) : undefined,
-      });
-      (req as ShieldRequest).shield = { decision };
-      core.publish(decision);
-      return decision;
-    };
+    const settle = (s: Pick<Settlement, 'outcome' | 'counts' | 'facts' | 'state' | 'signIn'>) => engine.settle(req, res, assessment, { ...step, ...s });
 
     if (enforced === 'block') {
-      const decision = await finish('blocked');
+      const decision = await settle({ outcome: 'blocked', counts: 'blocked' });
       return tooManyAttempts(res, decision.retryAfterSeconds ?? 60);
     }
 
@@ -91,13 +83,7 @@ export function loginGuard(core: ShieldCore, options: LoginRouteOptions): Reques
     const unknownAccount = Boolean(auth && 'unknownAccount' in auth && auth.unknownAccount === true);
 
     // The typo path's second half: this device passed the second factor minutes ago.
-    const device = assessment.ids.device;
-    const passed =
-      enforced === 'challenge' && assessment.secondFactorPassed && device !== undefined
-        ? await core.takeSecondFactorPass(assessment.ids.account, device).catch(() => false)
-        : false;
-
-    if (enforced === 'challenge' && !passed) {
+    if (enforced === 'challenge' && !(await engine.takeSecondFactorPass(assessment))) {
       let lookup: AccountLookup;
       try {
         lookup = options.lookupAccount ? await options.lookupAccount(email.value, req) : undefined;
@@ -110,35 +96,24 @@ export function loginGuard(core: ShieldCore, options: LoginRouteOptions): Reques
       // wrong one the right second factor only tells the owner so.
       let challenge: string;
       try {
-        challenge = await core.challenges.issue({
-          account: assessment.ids.account,
-          device: device ?? null,
-          userId: owner,
-          purpose: 'login',
-          passwordOk: userId !== undefined,
-          factor,
-        });
+        challenge = await engine.challenge(
+          req,
+          res,
+          assessment,
+          { userId: owner, purpose: 'login', passwordOk: userId !== undefined, factor },
+          { ...step, counts: 'failure', facts: { unknownAccount: unknownAccount || (options.lookupAccount !== undefined && owner === null) } },
+        );
       } catch {
         return unavailable(res);
       }
-      await finish('failure', 'challenged', { unknownAccount: unknownAccount || (options.lookupAccount !== undefined && owner === null) });
-      core.emit('challenge', { route, purpose: 'login', outcome: 'issued', account: assessment.ids.account, at: core.config.now() });
-      return stepUpRequired(res, challenge, core.challenges.ttlSec);
+      return stepUpRequired(res, challenge, engine.challengeTtlSec);
     }
 
     if (userId === undefined) {
-      await finish('failure', 'failure', { unknownAccount });
+      await settle({ outcome: 'failure', counts: 'failure', facts: { unknownAccount } });
       return invalidCredentials(res);
     }
-
-    const decision = await finish('success');
-    try {
-      await core.markDeviceKnown(req, res, assessment.ids.account, assessment.ctx.rawDevice, assessment.deviceSeenAt);
-    } catch {
-      // Not remembering a device only means the next login is stepped up again.
-    }
-    if (assessment.deviceKnown && !assessment.passwordFlags) core.learnPassword(assessment.ids.account, email.value, password.value);
-    (req as ShieldRequest).shield = { decision, userId };
+    await settle({ outcome: 'success', counts: 'success', state: { userId }, signIn: { address: email.value, password: password.value } });
     next();
   };
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
-import { ShieldCore } from '../../src/engine/engine.js';
+import { ShieldEngine } from '../../src/engine/engine.js';
 import { Locks } from '../../src/locks/locks.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 
@@ -18,7 +18,7 @@ function setup() {
   const clock = { now: Date.parse('2026-11-23T12:00:00Z') };
   store = new MemoryStore({ now: () => clock.now });
   const config = resolveConfig({ secret: 'h'.repeat(40), now: () => clock.now });
-  const locks = new Locks(new ShieldCore(config, store, undefined), config.locks);
+  const locks = new Locks(new ShieldEngine(config, store, undefined), config.locks);
   return { locks, clock, store };
 }
 

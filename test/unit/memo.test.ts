@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { BoundedCache } from '../../src/identity/memo-cache.js';
+import { MemoCache } from '../../src/identity/memo-cache.js';
 import { createKeyer } from '../../src/identity/keyer.js';
 import { loginApp } from '../support/login-app.js';
 
 describe('bounded memo', () => {
   it('computes once per key and never holds more than its bound', () => {
-    const cache = new BoundedCache<number>(3);
+    const cache = new MemoCache<number>(3);
     let computed = 0;
     const get = (k: string) => cache.get(k, () => ++computed);
     expect([get('a'), get('a'), get('b'), get('c'), get('d')]).toEqual([1, 1, 2, 3, 4]);

@@ -1,19 +1,18 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { checkThresholds, type Thresholds } from '../../config/config.js';
-import type { Assessment, ShieldCore } from '../../engine/engine.js';
-import type { Locks, PendingChange } from '../../locks/locks.js';
+import type { CredentialChangeOptions, PasswordOptions, Thresholds } from '../../config/config.js';
+import type { Logger } from '../../config/logger.js';
+import type { Assessment } from '../../engine/assessment.js';
+import type { Reason } from '../../engine/decision.js';
+import type { Settlement, ShieldEngine } from '../../engine/engine.js';
 import { decide } from '../../engine/policy.js';
 import { badRequest, tooManyAttempts, unavailable } from '../../http/responses.js';
-import type { Reason } from '../../engine/decision.js';
-import type { ShieldRequest } from '../../http/request-state.js';
-import { optionalStringField, stringField } from '../../http/body.js';
-import { settleOnAnswer } from './outcome.js';
-import { changeStepUp } from './step-up.js';
-import { MAX_PASSWORD_LENGTH } from '../login.js';
-import { countWrongCurrentPassword, guessCounter, guessingReasons } from './current-password.js';
-import { vetNewPassword } from './new-password.js';
 import { type GetUser, resolveUser, type SessionUser } from '../../http/session-user.js';
-import { MAX_CHALLENGE_LENGTH, MAX_CODE_LENGTH } from '../step-up.js';
+import { commitOnSuccess } from '../../locks/commit-change.js';
+import type { Locks, PendingChange } from '../../locks/locks.js';
+import { checkCurrentPassword, guessCounter, guessingReasons } from './current-password.js';
+import { readChangeFields } from './fields.js';
+import { vetNewPassword } from './new-password.js';
+import { changeStepUp } from './step-up.js';
 
 export interface CredentialChangeRouteOptions {
   /** The signed-in user of this request (the app authenticates the session itself). */
@@ -60,25 +59,30 @@ export interface CredentialChangeRouteOptions {
   name?: string;
 }
 
-const PASSWORD_KINDS = new Set(['password', 'password-reset']);
-const MAX_ADDRESS_LENGTH = 320;
+/** A credential-change route's settings with the shield's defaults filled in, checked at mount. */
+export interface ChangeSettings {
+  readonly thresholds: Thresholds;
+  readonly monitor: boolean;
+  readonly session: Pick<CredentialChangeOptions, 'maxSessionAgeSec' | 'staleSessionPoints'>;
+  readonly password: PasswordOptions;
+  readonly logger: Logger;
+}
 
-type Outcome = 'success' | 'failure' | 'blocked' | 'challenged';
+const PASSWORD_KINDS = new Set(['password', 'password-reset']);
 
 /**
  * Guards a credential change: scores it with the login engine (velocity, device, leaked
  * address, recent changes, session age), vets a new password, demands step-up when risky,
  * checks the current password when the app hands over its check, holds withdrawals for the
  * change's full lock duration before the app's handler runs, and once that handler answers 2xx
- * records the lock (see `change-outcome.ts`).
+ * records the lock (`locks/commit-change.ts`).
  */
-export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: string, options: CredentialChangeRouteOptions): RequestHandler {
+export function credentialChangeGuard(engine: ShieldEngine, locks: Locks, kind: string, options: CredentialChangeRouteOptions, settings: ChangeSettings): RequestHandler {
   locks.assertKind(kind);
   const newPasswordField = options.newPasswordField ?? (PASSWORD_KINDS.has(kind) ? 'newPassword' : undefined);
   const currentPasswordField = options.currentPasswordField ?? 'currentPassword';
   const newEmailField = options.newEmailField ?? (kind === 'email' ? 'email' : undefined);
-  const thresholds = checkThresholds(`${kind} thresholds`, { ...core.config.credentialChange.thresholds, ...options.thresholds });
-  const monitor = options.monitor ?? core.config.monitor;
+  const { thresholds, monitor } = settings;
 
   return async (req: Request, res: Response, next: NextFunction) => {
     const startedAt = performance.now();
@@ -92,74 +96,63 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
       res.status(401).json({ error: 'unauthorized' });
       return;
     }
-    const fields = readFields(req.body ?? {}, newPasswordField, currentPasswordField, options.verifyCurrentPassword !== undefined);
-    if (typeof fields === 'string') return badRequest(res, fields);
-    const route = options.name ?? req.path;
+    const fields = readChangeFields(req.body ?? {}, { newPasswordField, currentPasswordField, newEmailField, currentRequired: options.verifyCurrentPassword !== undefined });
+    if (fields.problem !== undefined) return badRequest(res, fields.problem);
 
-    const guesses = options.verifyCurrentPassword ? guessCounter(core, core.accountOf(user.email), options.sessionId?.(req)) : undefined;
+    const guesses = options.verifyCurrentPassword ? guessCounter(engine, engine.accountOf(user.email), options.sessionId?.(req)) : undefined;
     let assessment: Assessment;
-    let guessing: Reason[];
     try {
-      // Fail closed: a change we could not lock withdrawals after must not happen.
-      [assessment, guessing] = await Promise.all([
-        core.assess(req, user.email, thresholds, false),
-        guesses ? guessingReasons(core, guesses) : [],
-      ]);
+      // Fail closed: a change we could not lock withdrawals after must not happen. The session's
+      // wrong-current-password counter is read in the same round trip.
+      assessment = await engine.assess(req, user.email, { route: 'change', thresholds, failOpen: false, also: guesses ? [guesses] : [] });
     } catch {
       return unavailable(res);
     }
-    const reasons: Reason[] = [...assessment.reasons, ...staleSession(core, user), ...guessing];
-    const verdict = atLeastChallenge(decide(reasons, thresholds), guessing.length > 0);
-    const scored = { ...assessment, reasons, ...verdict };
+    const guessing = guessingReasons(assessment.also[0]);
+    const reasons: Reason[] = [...assessment.reasons, ...staleSession(engine.now(), settings.session, user), ...guessing];
+    const verdict = { ...atLeastChallenge(decide(reasons, thresholds), guessing.length > 0), reasons };
     const enforced = monitor ? 'allow' : verdict.action;
-    const publish = (outcome: Outcome, retryAfterSeconds?: number) => {
-      const decision = core.decision(route, 'credential-change', scored, monitor, { change: kind, outcome, retryAfterSeconds, startedAt });
-      core.publish(decision);
-      return decision;
-    };
+    const route = options.name ?? req.path;
+    const step = { route, kind: 'credential-change', change: kind, monitor, startedAt, verdict } as const;
+    const settle = (outcome: Settlement['outcome'], extra: Pick<Settlement, 'counts' | 'alsoCount' | 'state'> = { counts: 'nothing' }) =>
+      engine.settle(req, res, assessment, { ...step, outcome, ...extra });
 
     if (enforced === 'block') {
-      const retry = core.retryAfterSeconds(assessment);
-      publish('blocked', retry);
-      return tooManyAttempts(res, retry);
+      const decision = await settle('blocked');
+      return tooManyAttempts(res, decision.retryAfterSeconds ?? 60);
     }
     if (fields.newPassword !== undefined) {
       // Only authenticated, unblocked sessions reach zxcvbn, and on a bounded input.
-      const refusal = await vetNewPassword(core, fields.newPassword, fields.currentPassword, user.email);
+      const refusal = await vetNewPassword(engine, settings.password, fields.newPassword, fields.currentPassword, user.email);
       if (refusal) {
-        publish('failure');
+        await settle('failure');
         res.status(400).json({ error: 'weak_password', feedback: refusal });
         return;
       }
     }
 
     // Before the current password is checked: a risky session learns nothing about it.
-    const stepUp = await changeStepUp(core, req, res, {
+    const stepUp = await changeStepUp(engine, req, res, {
       route,
       kind,
-      userId: user.userId,
-      factor: user.factor,
+      user,
       assessment,
       challenge: fields.challenge,
       code: fields.code,
       required: enforced === 'challenge',
       verifySecondFactor: options.verifySecondFactor,
-      publish,
+      step,
     });
     if (stepUp.kind === 'error') return next(stepUp.error);
     if (stepUp.kind === 'answered') return;
     const steppedUp = stepUp.kind === 'passed';
 
     if (options.verifyCurrentPassword && guesses && fields.currentPassword !== undefined) {
-      let right: boolean;
-      try {
-        right = (await options.verifyCurrentPassword(user.userId, fields.currentPassword, req)) === true;
-      } catch (error) {
-        return next(error);
-      }
-      if (!right) {
-        await countWrongCurrentPassword(core, assessment, guesses);
-        publish('failure');
+      const current = await checkCurrentPassword(options.verifyCurrentPassword, user.userId, fields.currentPassword, req);
+      if (current.error !== undefined) return next(current.error);
+      if (!current.right) {
+        // Like a failed login (source and account), and against the session's own guess counter.
+        await settle('failure', { counts: 'failure', alsoCount: [guesses] });
         res.status(403).json({ error: 'forbidden' });
         return;
       }
@@ -177,59 +170,26 @@ export function credentialChangeGuard(core: ShieldCore, locks: Locks, kind: stri
       } catch {
         // The write may still land later; settling it too keeps a refused change from holding.
         locks.settle(hold).catch(() => undefined);
-        publish('failure');
+        await settle('failure');
         return unavailable(res);
       }
     }
-    const decision = publish('success');
     const userId = user.userId;
-    const newEmail = () => {
-      if (options.newEmail) return options.newEmail(userId, req);
-      const field = newEmailField ? optionalStringField(req.body ?? {}, newEmailField, MAX_ADDRESS_LENGTH) : undefined;
-      return field?.ok ? field.value : undefined;
-    };
-    settleOnAnswer(res, core, locks, {
+    await settle('success', { counts: 'nothing', state: { userId, steppedUp } });
+    commitOnSuccess(res, engine, locks, settings.logger, {
       kind,
       userId,
       risky,
       steppedUp,
-      assessment,
+      account: assessment.ids.account,
+      device: assessment.ids.device,
       hold,
       changesPassword: fields.newPassword !== undefined,
-      newEmail,
+      newEmail: () => (options.newEmail ? options.newEmail(userId, req) : fields.newEmail),
       onChanged: options.onChanged,
     });
-    (req as ShieldRequest).shield = { decision, userId, steppedUp };
     next();
   };
-}
-
-interface ChangeFields {
-  challenge?: string;
-  code?: string;
-  newPassword?: string;
-  currentPassword?: string;
-}
-
-/** The fields the guard reads, checked; a string is what is wrong with them. */
-function readFields(body: unknown, newPasswordField: string | undefined, currentPasswordField: string, currentRequired: boolean): ChangeFields | string {
-  const challenge = optionalStringField(body, 'challenge', MAX_CHALLENGE_LENGTH);
-  if (challenge && !challenge.ok) return challenge.detail;
-  const code = optionalStringField(body, 'code', MAX_CODE_LENGTH);
-  if (code && !code.ok) return code.detail;
-  if (Boolean(challenge) !== Boolean(code)) return 'challenge and code go together';
-  const fields: ChangeFields = { challenge: challenge?.value, code: code?.value };
-  if (newPasswordField) {
-    const field = stringField(body, newPasswordField, MAX_PASSWORD_LENGTH);
-    if (!field.ok) return field.detail;
-    fields.newPassword = field.value;
-  }
-  if (newPasswordField || currentRequired) {
-    const current = currentRequired ? stringField(body, currentPasswordField, MAX_PASSWORD_LENGTH) : optionalStringField(body, currentPasswordField, MAX_PASSWORD_LENGTH);
-    if (current && !current.ok) return current.detail;
-    fields.currentPassword = current?.value;
-  }
-  return fields;
 }
 
 /** Past the current-password guess limit, a change needs step-up whatever else it scores. */
@@ -238,10 +198,10 @@ function atLeastChallenge(verdict: ReturnType<typeof decide>, guessing: boolean)
 }
 
 /** OWASP: re-authenticate before changing credentials on an old session. */
-function staleSession(core: ShieldCore, user: SessionUser): Reason[] {
+function staleSession(now: number, session: ChangeSettings['session'], user: SessionUser): Reason[] {
   const sessionStart = user.sessionStartedAt instanceof Date ? user.sessionStartedAt.getTime() : user.sessionStartedAt;
-  const { maxSessionAgeSec, staleSessionPoints } = core.config.credentialChange;
-  if (typeof sessionStart === 'number' && core.config.now() - sessionStart > maxSessionAgeSec * 1000) {
+  const { maxSessionAgeSec, staleSessionPoints } = session;
+  if (typeof sessionStart === 'number' && now - sessionStart > maxSessionAgeSec * 1000) {
     return [{ signal: 'session.stale', points: staleSessionPoints, detail: `session older than ${maxSessionAgeSec} s` }];
   }
   return [];

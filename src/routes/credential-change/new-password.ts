@@ -1,4 +1,4 @@
-import type { ShieldCore } from '../../engine/engine.js';
+import type { PasswordOptions } from '../../config/config.js';
 import { addressInputs, passwordStrength } from '../../signals/password-strength.js';
 
 export interface PasswordFeedback {
@@ -12,7 +12,8 @@ export interface PasswordFeedback {
  * the current password as known words, or in the breach corpus); undefined when it is fine.
  */
 export async function vetNewPassword(
-  core: ShieldCore,
+  breached: { isBreached(password: string): Promise<boolean> },
+  options: PasswordOptions,
   newPassword: string,
   currentPassword: string | undefined,
   email: string,
@@ -21,15 +22,15 @@ export async function vetNewPassword(
     return { warning: 'The new password must differ from the current one.', suggestions: ['Choose a password you have not used here before.'] };
   }
   const inputs = [...addressInputs(email), ...(currentPassword ? [currentPassword] : [])];
-  const strength = passwordStrength(newPassword, inputs, { maxLength: core.config.password.maxScoredLength });
-  if (strength.score < core.config.password.minScore) {
+  const strength = passwordStrength(newPassword, inputs, { maxLength: options.maxScoredLength });
+  if (strength.score < options.minScore) {
     return {
       warning: strength.warning || 'This password is too easy to guess.',
       suggestions: strength.suggestions.length > 0 ? strength.suggestions : ['Add another word or two. Uncommon words are better.'],
       score: strength.score,
     };
   }
-  if (core.breached && (await core.breached.isBreached(newPassword).catch(() => false))) {
+  if (await breached.isBreached(newPassword)) {
     return {
       warning: 'This password appears in a known data breach.',
       suggestions: ['Choose a password you have never used anywhere else.'],

@@ -1,14 +1,13 @@
-import type { SecondFactor } from '../../challenges/challenges.js';
 import type { Request, Response } from 'express';
-import type { Assessment, ShieldCore } from '../../engine/engine.js';
+import type { Assessment } from '../../engine/assessment.js';
+import type { Settlement, ShieldEngine } from '../../engine/engine.js';
 import { invalidCode, stepUpRequired, tooManyAttempts, unavailable } from '../../http/responses.js';
-import { presentChallenge } from '../present-challenge.js';
+import type { SessionUser } from '../../http/session-user.js';
 
 export interface ChangeStepUp {
   readonly route: string;
   readonly kind: string;
-  readonly userId: string;
-  readonly factor: SecondFactor | undefined;
+  readonly user: SessionUser;
   readonly assessment: Assessment;
   /** The `challenge` and `code` the client sent, if it answers a step-up. */
   readonly challenge: string | undefined;
@@ -16,7 +15,8 @@ export interface ChangeStepUp {
   /** The change is risky enough to need a second factor. */
   readonly required: boolean;
   readonly verifySecondFactor: (userId: string, code: string, req: Request) => boolean | Promise<boolean>;
-  readonly publish: (outcome: 'failure' | 'challenged') => void;
+  /** How the guard settles this change's steps (its route, verdict, monitor mode). */
+  readonly step: Omit<Settlement, 'outcome' | 'counts'>;
 }
 
 /** `passed`/`not-needed`: go on; `answered`: the response is sent; `error`: the app's callback threw. */
@@ -27,43 +27,35 @@ export type StepUpResult = { kind: 'passed' } | { kind: 'not-needed' } | { kind:
  * the source like a failed login), or, when the change is risky, answers with a new challenge.
  * A code, when presented, is always checked, so a client cannot skip step-up by sending one.
  */
-export async function changeStepUp(core: ShieldCore, req: Request, res: Response, s: ChangeStepUp): Promise<StepUpResult> {
+export async function changeStepUp(engine: ShieldEngine, req: Request, res: Response, s: ChangeStepUp): Promise<StepUpResult> {
   const { assessment } = s;
   if (s.challenge !== undefined && s.code !== undefined) {
-    const presented = await presentChallenge(core, req, {
+    const presented = await engine.present(req, {
       route: s.route,
       token: s.challenge,
       code: s.code,
       purpose: s.kind,
       device: assessment.ids.device ?? null,
       account: assessment.ids.account,
-      userId: s.userId,
+      userId: s.user.userId,
       verifySecondFactor: s.verifySecondFactor,
     });
     if (presented.kind === 'store-error') return answered(() => unavailable(res));
     if (presented.kind === 'app-error') return { kind: 'error', error: presented.error };
     if (presented.outcome.ok) return { kind: 'passed' };
-    await core.record(assessment, 'failure').catch(() => undefined);
-    s.publish('failure');
+    await engine.settle(req, res, assessment, { ...s.step, outcome: 'failure', counts: 'failure' });
     const failure = presented.outcome.failure;
-    return answered(() => (failure === 'too-many-attempts' ? tooManyAttempts(res, core.challenges.ttlSec) : invalidCode(res)));
+    return answered(() => (failure === 'too-many-attempts' ? tooManyAttempts(res, engine.challengeTtlSec) : invalidCode(res)));
   }
   if (!s.required) return { kind: 'not-needed' };
   let token: string;
   try {
-    token = await core.challenges.issue({
-      account: assessment.ids.account,
-      device: assessment.ids.device ?? null,
-      userId: s.userId,
-      purpose: s.kind,
-      factor: s.factor === 'email' ? 'email' : 'totp',
-    });
+    const factor = s.user.factor === 'email' ? 'email' : 'totp';
+    token = await engine.challenge(req, res, assessment, { userId: s.user.userId, purpose: s.kind, factor }, { ...s.step, counts: 'nothing' });
   } catch {
     return answered(() => unavailable(res));
   }
-  s.publish('challenged');
-  core.emit('challenge', { route: s.route, purpose: s.kind, outcome: 'issued', account: assessment.ids.account, at: core.config.now() });
-  return answered(() => stepUpRequired(res, token, core.challenges.ttlSec));
+  return answered(() => stepUpRequired(res, token, engine.challengeTtlSec));
 }
 
 function answered(send: () => void): StepUpResult {

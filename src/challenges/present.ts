@@ -1,6 +1,15 @@
+import type { EventEmitter } from 'node:events';
 import type { Request } from 'express';
-import type { ChallengeOutcome } from '../challenges/challenges.js';
-import type { ShieldCore } from '../engine/engine.js';
+import type { ShieldEventMap } from '../engine/events.js';
+import type { ChallengeOutcome, Challenges } from './challenges.js';
+
+export interface PresentDeps {
+  readonly challenges: Challenges;
+  readonly events: Pick<EventEmitter<ShieldEventMap>, 'emit'>;
+  readonly now: () => number;
+  /** `secondFactor.limit`: live wrong codes at which the budget is spent. */
+  readonly limit: number;
+}
 
 export interface Presentation {
   readonly route: string;
@@ -31,11 +40,11 @@ const GUESSING_ALERTS = new Set([3, 10]);
  * guessing codes). Shared by the login step-up route and credential-change routes, which only
  * differ in what the challenge must be bound to.
  */
-export async function presentChallenge(core: ShieldCore, req: Request, p: Presentation): Promise<PresentationResult> {
+export async function presentChallenge(deps: PresentDeps, req: Request, p: Presentation): Promise<PresentationResult> {
   let appError: unknown;
   let outcome: ChallengeOutcome;
   try {
-    outcome = await core.challenges.verify(p.token, p.code, { device: p.device, purpose: p.purpose, account: p.account, source: p.source }, async (userId) => {
+    outcome = await deps.challenges.verify(p.token, p.code, { device: p.device, purpose: p.purpose, account: p.account, source: p.source }, async (userId) => {
       try {
         const right = (await p.verifySecondFactor(userId, p.code, req)) === true;
         return right && (p.userId === undefined || userId === p.userId);
@@ -48,8 +57,8 @@ export async function presentChallenge(core: ShieldCore, req: Request, p: Presen
     return { kind: 'store-error' };
   }
   if (appError !== undefined) return { kind: 'app-error', error: appError };
-  const at = core.config.now();
-  core.emit('challenge', {
+  const at = deps.now();
+  deps.events.emit('challenge', {
     route: p.route,
     purpose: p.purpose,
     outcome: outcome.ok ? 'passed' : 'failed',
@@ -58,9 +67,9 @@ export async function presentChallenge(core: ShieldCore, req: Request, p: Presen
     at,
   });
   const wrong = !outcome.ok && outcome.failure !== 'wrong-password' ? outcome.liveWrongCodes : undefined;
-  const limit = core.config.secondFactor.limit;
+  const { limit } = deps;
   if (wrong !== undefined && outcome.binding?.userId && (wrong === limit || (GUESSING_ALERTS.has(wrong) && wrong < limit))) {
-    core.emit('second-factor.guessing', {
+    deps.events.emit('second-factor.guessing', {
       userId: outcome.binding.userId,
       purpose: p.purpose,
       wrongCodes: wrong,

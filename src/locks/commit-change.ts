@@ -1,8 +1,7 @@
 import type { Request, Response } from 'express';
-import type { Assessment, ShieldCore } from '../../engine/engine.js';
-import { errorMessage } from '../../engine/engine.js';
-import { storeKeys } from '../../stores/key-layout.js';
-import type { Locks, PendingChange } from '../../locks/locks.js';
+import type { Logger } from '../config/logger.js';
+import { type ChangeRecord, errorMessage, type ShieldEngine } from '../engine/engine.js';
+import type { Locks, PendingChange } from './locks.js';
 
 /** A credential change the shield let through to the app's handler. */
 export interface AllowedChange {
@@ -10,7 +9,9 @@ export interface AllowedChange {
   readonly userId: string;
   readonly risky: boolean;
   readonly steppedUp: boolean;
-  readonly assessment: Assessment;
+  /** Keyed account and device of the change. */
+  readonly account: string;
+  readonly device: string | undefined;
   /** Written before the change; undefined when this change does not lock withdrawals. */
   readonly hold: PendingChange | undefined;
   readonly changesPassword: boolean;
@@ -25,7 +26,7 @@ export interface AllowedChange {
  * which settles the hold; anything else (a 5xx, a redirect, a response that never ends) may
  * have changed something, so the full-length hold stays: towards locked.
  */
-export function settleOnAnswer(res: Response, core: ShieldCore, locks: Locks, change: AllowedChange): void {
+export function commitOnSuccess(res: Response, engine: ShieldEngine, locks: Locks, logger: Logger, change: AllowedChange): void {
   const end = res.end.bind(res) as (...args: unknown[]) => Response;
   let done = false;
   (res as unknown as { end: (...args: unknown[]) => Response }).end = (...args: unknown[]) => {
@@ -34,32 +35,31 @@ export function settleOnAnswer(res: Response, core: ShieldCore, locks: Locks, ch
     const status = res.statusCode;
     const work =
       status >= 200 && status < 300
-        ? recordChange(core, locks, change, res.req)
+        ? recordChange(engine, locks, logger, change, res.req)
         : status >= 400 && status < 500
-          ? settleRefused(core, locks, change)
-          : keepHold(core, change, status);
+          ? settleRefused(locks, logger, change)
+          : keepHold(logger, change, status);
     work.finally(() => end(...args));
     return res;
   };
 }
 
-async function settleRefused(core: ShieldCore, locks: Locks, change: AllowedChange): Promise<void> {
+async function settleRefused(locks: Locks, logger: Logger, change: AllowedChange): Promise<void> {
   if (!change.hold) return;
   await locks.settle(change.hold).catch((error: unknown) => {
-    core.config.logger.error(`[account-shield] a refused ${change.kind} change could not settle its hold (it stays): ${errorMessage(error)}`);
+    logger.error(`[account-shield] a refused ${change.kind} change could not settle its hold (it stays): ${errorMessage(error)}`);
   });
 }
 
-async function keepHold(core: ShieldCore, change: AllowedChange, status: number): Promise<void> {
-  if (change.hold) core.config.logger.warn(`[account-shield] a ${change.kind} change answered ${status}; its withdrawal hold stays`);
+async function keepHold(logger: Logger, change: AllowedChange, status: number): Promise<void> {
+  if (change.hold) logger.warn(`[account-shield] a ${change.kind} change answered ${status}; its withdrawal hold stays`);
 }
 
 /** After a 2xx. Each step stands alone: one failing must not skip the others (above all the event the app uses to tell the owner). */
-async function recordChange(core: ShieldCore, locks: Locks, change: AllowedChange, req: Request): Promise<void> {
-  const { kind, userId, risky, assessment, hold } = change;
-  const now = core.config.now();
-  const log = (step: string) => (error: unknown) =>
-    core.config.logger.error(`[account-shield] after a ${kind} change, ${step} failed: ${errorMessage(error)}`);
+async function recordChange(engine: ShieldEngine, locks: Locks, logger: Logger, change: AllowedChange, req: Request): Promise<void> {
+  const { kind, userId, risky, hold } = change;
+  const now = engine.now();
+  const log = (step: string) => (error: unknown) => logger.error(`[account-shield] after a ${kind} change, ${step} failed: ${errorMessage(error)}`);
   let lockedUntil: number | null = null;
   if (hold) {
     // The hold already keeps withdrawals locked as long as the lock would: a failure here loses nothing.
@@ -74,21 +74,17 @@ async function recordChange(core: ShieldCore, locks: Locks, change: AllowedChang
       },
     );
   }
-  if (change.changesPassword) {
-    // What was learnt about the old password no longer holds; the next login relearns it.
-    await core.store.delete(storeKeys.passwordFlags(assessment.ids.account)).catch(log('forgetting password flags'));
-  }
-  const markMs = locks.durationHours(kind, risky) * 3_600_000;
-  await core.store.set(storeKeys.recentChange(assessment.ids.account), String(now), markMs).catch(log('marking the change'));
-  const newEmail = await Promise.resolve()
+  const newAddress = await Promise.resolve()
     .then(change.newEmail)
     .catch((error: unknown) => void log('reading the new address')(error));
-  if (newEmail && assessment.ids.device) {
-    // The device that made the change stays known under the new address.
-    const account = core.accountOf(newEmail);
-    await core.rememberDevice(account, assessment.ids.device).catch(log('moving the device to the new address'));
-    await core.store.set(storeKeys.recentChange(account), String(now), markMs).catch(log('marking the change'));
-  }
+  const record: ChangeRecord = {
+    account: change.account,
+    changesPassword: change.changesPassword,
+    recentForMs: locks.durationHours(kind, risky) * 3_600_000,
+    newAddress: newAddress || undefined,
+    device: change.device,
+  };
+  await engine.recordChange(record, log);
   if (change.onChanged) await Promise.resolve(change.onChanged(userId, req)).catch(log('onChanged'));
-  core.emit('credential.changed', { userId, kind, risky, steppedUp: change.steppedUp, withdrawalsLockedUntil: lockedUntil, at: now });
+  engine.emit('credential.changed', { userId, kind, risky, steppedUp: change.steppedUp, withdrawalsLockedUntil: lockedUntil, at: now });
 }

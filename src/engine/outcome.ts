@@ -1,0 +1,95 @@
+import type { ResolvedConfig } from '../config/config.js';
+import type { VelocityRefName } from '../signals/velocity.js';
+import { type Baseline, isWave, nextBaseline, type WaveReading } from '../signals/wave.js';
+import { storeKeys } from '../stores/key-layout.js';
+import type { CounterIncrement, CounterRef, Store } from '../stores/store.js';
+import type { Assessment, AttemptFacts, AttemptOutcome } from './assessment.js';
+
+const BASELINE_TTL_MS = 7 * 86_400_000;
+
+type Run = <T>(fn: (store: Store) => Promise<T>) => Promise<T>;
+
+/** An increment of one of the decision's named counters. */
+interface NamedIncrement extends CounterIncrement {
+  readonly name: VelocityRefName | undefined;
+}
+
+/**
+ * What an outcome adds to which counter. Counts never depend on whether a password was right
+ * when the answer did not reveal it (a challenged attempt records `failure`), so later answers
+ * cannot leak it either.
+ */
+export function outcomeIncrements(assessment: Assessment, outcome: AttemptOutcome, facts: AttemptFacts): NamedIncrement[] {
+  const { counters, refs, deviceKnown } = assessment;
+  const inc: NamedIncrement[] = [];
+  const add = (name: VelocityRefName, points = 1) => {
+    const ref = refs[name];
+    if (ref) inc.push({ ...ref, points, name });
+  };
+  // The owner's device does not feed per-source lists: it may share an address with anyone.
+  if (assessment.listedPassword && !deviceKnown) add('listedPasswords');
+  if (outcome !== 'success') {
+    add('ip');
+    add('subnet');
+    add('site');
+    // Evidence of a wave: what an attacker cannot fake cheaply (a failure from a device that
+    // never passed a second factor here; an address with no account counts twice).
+    if (!deviceKnown) add('evidence', evidenceWeight(facts));
+  }
+  if (outcome === 'failure') {
+    add('ipAccount');
+    add('account');
+    // The first failure of this account from this IP in its window makes it one more distinct
+    // account for the IP. Counting failures, not attempts, means successful returning users
+    // create no per-request keys, and a NAT full of real users does not add up.
+    if ((counters.get('ipAccount')?.consumed ?? 0) === 0) add('accountsPerIp');
+  }
+  return inc;
+}
+
+function evidenceWeight(facts: AttemptFacts): number {
+  return facts.unknownAccount ? 2 : 1;
+}
+
+/**
+ * Feed an attempt's outcome back into velocity and the wave: one `add` for every counter
+ * (plus `also`, counters the route keeps of its own), and only when something changes. A
+ * returning user's success adds nothing: no second round trip.
+ */
+export async function recordOutcome(
+  run: Run,
+  config: ResolvedConfig,
+  assessment: Assessment,
+  outcome: AttemptOutcome,
+  facts: AttemptFacts,
+  also: readonly CounterRef[] = [],
+): Promise<void> {
+  const { counters, refs } = assessment;
+  const inc: NamedIncrement[] = [...outcomeIncrements(assessment, outcome, facts), ...also.map((ref) => ({ ...ref, points: 1, name: undefined }))];
+  const totals = inc.length > 0 ? await run((s) => s.add(inc)) : [];
+  // Reset consecutive failures only when there are some: a returning user costs no extra call.
+  if (outcome === 'success' && (counters.get('ipAccount')?.consumed ?? 0) > 0) await run((s) => s.reset([refs.ipAccount]));
+  const i = inc.findIndex((entry) => entry.name === 'evidence');
+  const evidence = i < 0 ? undefined : totals[i]?.consumed;
+  if (evidence !== undefined && evidence <= evidenceWeight(facts)) {
+    // First evidence of a new bucket: the previous one is complete, let the baseline learn it.
+    // Increments are atomic, so exactly one instance sees this.
+    const learnt = nextBaseline(assessment.baseline, counters.get('evidencePrevious')?.consumed ?? 0, config.wave);
+    await run((s) => s.set(storeKeys.waveBaseline(), JSON.stringify(learnt), BASELINE_TTL_MS));
+  }
+  if (outcome === 'success' || assessment.waveFlagged) return;
+  // Declared once per window, not rewritten by every failure of the attack it describes.
+  if (isWave(waveReading(assessment, evidence), config.wave)) {
+    await run((s) => s.set(storeKeys.waveFlag(), '1', config.wave.windowSec * 1000));
+  }
+}
+
+/** The wave's inputs from a decision's counters, optionally with the evidence just recorded. */
+export function waveReading(assessment: Pick<Assessment, 'counters'> & { baseline: Baseline | undefined }, recordedEvidence?: number): WaveReading {
+  const { counters, baseline } = assessment;
+  return {
+    evidence: recordedEvidence ?? counters.get('evidence')?.consumed ?? 0,
+    evidencePrevious: counters.get('evidencePrevious')?.consumed ?? 0,
+    baseline: baseline?.perBucket,
+  };
+}
