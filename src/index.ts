@@ -13,7 +13,7 @@ export type {
   WithdrawalsUnlockedEvent,
 } from './engine/events.js';
 export type { AdminLockOptions, AdminUnlockOptions, LockStatus, WithdrawalLocks } from './locks/locks.js';
-export type { CredentialChangeRouteOptions } from './routes/credential-change/guard.js';
+export type { CredentialChangeRouteOptions } from './config/route-options.js';
 export type { GetUser, SessionUser } from './http/session-user.js';
 export type {
   Authenticate,
@@ -23,9 +23,9 @@ export type {
   OnCredentialChanged,
   VerifySecondFactor,
 } from './routes/callbacks.js';
-export type { WithdrawalRouteOptions } from './routes/withdrawals.js';
-export type { LoginRouteOptions } from './routes/login.js';
-export type { StepUpRouteOptions } from './routes/step-up.js';
+export type { WithdrawalRouteOptions } from './config/route-options.js';
+export type { LoginRouteOptions } from './config/route-options.js';
+export type { StepUpRouteOptions } from './config/route-options.js';
 export type { Action, Decision, Reason, RouteKind } from './engine/decision.js';
 export type { AccountLookup, AuthResult } from './routes/callbacks.js';
 export type { SecondFactor } from './challenges/challenges.js';

@@ -9,12 +9,24 @@ import { timeAppCallbacks } from './metrics/app-time.js';
 import { recordKeyId } from './identity/key-id.js';
 import { leakedAddressesFromList, loadLeakedAddresses, type LeakedAddressSource } from './leaks/source.js';
 import { Locks, type WithdrawalLocks } from './locks/locks.js';
-import { type CredentialChangeRouteOptions, credentialChangeGuard } from './routes/credential-change/guard.js';
-import { type LoginRouteOptions, loginGuard } from './routes/login.js';
-import { type WithdrawalRouteOptions, withdrawalGuard } from './routes/withdrawals.js';
-import { type StepUpRouteOptions, stepUpGuard } from './routes/step-up.js';
+import { credentialChangeGuard } from './routes/credential-change/guard.js';
+import { loginGuard } from './routes/login.js';
+import { withdrawalGuard } from './routes/withdrawals.js';
+import { stepUpGuard } from './routes/step-up.js';
 import { jsonErrorHandler } from './http/responses.js';
-import { changeSettings, checkRouteOptions, loginSettings } from './config/route-options.js';
+import {
+  type CredentialChangeRouteOptions,
+  changeSettings,
+  checkRouteOptions,
+  credentialChangeShape,
+  type LoginRouteOptions,
+  loginSettings,
+  loginShape,
+  type StepUpRouteOptions,
+  stepUpShape,
+  type WithdrawalRouteOptions,
+  withdrawalsShape,
+} from './config/route-options.js';
 import { MemoryStore } from './stores/memory.js';
 
 export interface Shield {
@@ -61,19 +73,19 @@ export function createShield(options: ShieldOptions = {}): Shield {
 
   const shield: Shield = {
     login: (routeOptions) => {
-      checkRouteOptions('login', routeOptions, ['authenticate']);
+      checkRouteOptions('login', loginShape, routeOptions);
       return loginGuard(engine, routeOptions, loginSettings(config, routeOptions));
     },
     stepUp: (routeOptions) => {
-      checkRouteOptions('stepUp', routeOptions, ['verifySecondFactor']);
+      checkRouteOptions('stepUp', stepUpShape, routeOptions);
       return stepUpGuard(engine, routeOptions);
     },
     credentialChange: (kind, routeOptions) => {
-      checkRouteOptions('credentialChange', routeOptions, ['getUser', 'verifySecondFactor']);
+      checkRouteOptions('credentialChange', credentialChangeShape, routeOptions);
       return credentialChangeGuard(engine, locks, kind, routeOptions, changeSettings(config, kind, routeOptions));
     },
     withdrawals: (routeOptions) => {
-      checkRouteOptions('withdrawals', routeOptions, ['getUser']);
+      checkRouteOptions('withdrawals', withdrawalsShape, routeOptions);
       return withdrawalGuard(engine, locks, routeOptions);
     },
     locks,

@@ -2,21 +2,25 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { appCallbackMs, measureAppTime } from './app-time.js';
 import type { ChallengeFailure } from '../challenges/challenges.js';
 import { defaults } from '../config/config.js';
+import { custom, type Input, number, resolveShape, string } from '../config/schema.js';
 import type { ChallengeEvent, WithdrawalsLockedEvent } from '../engine/events.js';
 import type { Shield } from '../shield.js';
 import type { Action, Decision, RouteKind } from '../engine/decision.js';
 
-export interface MetricsOptions {
+/** Options of `shieldMetrics`, declared once. */
+export const metricsShape = {
   /** Registry to register on; default a new one (so two shields never collide). */
-  registry?: Registry;
+  registry: custom<Registry>('a prom-client Registry', (v) => v instanceof Registry),
   /** Metric name prefix. Default `account_shield_`. */
-  prefix?: string;
+  prefix: string().refine((p) => (/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(p) ? undefined : { problem: `% is ${JSON.stringify(p)}, not a Prometheus name prefix.`, fix: 'Use letters, digits, _ and :, not starting with a digit.' })).default('account_shield_'),
   /**
    * Distinct `route` label values kept; decisions on further routes are counted as `other`.
    * Default 50. A route's label is its `name` option, else the request path.
    */
-  maxRoutes?: number;
-}
+  maxRoutes: number({ integer: true, min: 1, max: 10_000 }).default(50),
+};
+
+export type MetricsOptions = Input<typeof metricsShape>;
 
 export interface ShieldMetrics {
   readonly registry: Registry;
@@ -72,9 +76,10 @@ const OTHER_ROUTE = 'other';
  * its decision (callbacks included). Labels carry no identifiers.
  */
 export function shieldMetrics(shield: Shield, options: MetricsOptions = {}): ShieldMetrics {
-  const registry = options.registry ?? new Registry();
-  const p = options.prefix ?? 'account_shield_';
-  const maxRoutes = options.maxRoutes ?? 50;
+  const resolved = resolveShape(metricsShape, options, 'shieldMetrics() options');
+  const registry = resolved.registry ?? new Registry();
+  const p = resolved.prefix;
+  const maxRoutes = resolved.maxRoutes;
   measureAppTime(shield);
 
   const decisions = new Counter({
@@ -157,7 +162,7 @@ export function shieldMetrics(shield: Shield, options: MetricsOptions = {}): Shi
 
   for (const kind of SCORED_KINDS) for (const signal of SIGNALS) reasons.inc({ kind, signal }, 0);
   initPurpose('login');
-  for (const kind of Object.keys(defaults.lockDurations)) {
+  for (const kind of Object.keys(defaults.locks.durations)) {
     initPurpose(kind);
     initLockKind(kind);
   }

@@ -3,10 +3,7 @@
  * (`const getUser: GetSessionUser = (req) => …`) gets its parameters inferred under `strict`.
  * Derived from the route options, so they cannot drift from what the routes accept.
  */
-import type { CredentialChangeRouteOptions } from './credential-change/guard.js';
-import type { LoginRouteOptions } from './login.js';
-import type { StepUpRouteOptions } from './step-up.js';
-import type { WithdrawalRouteOptions } from './withdrawals.js';
+import type { CredentialChangeRouteOptions, LoginRouteOptions, StepUpRouteOptions, WithdrawalRouteOptions } from '../config/route-options.js';
 import type { Decision } from '../engine/decision.js';
 import type { SecondFactor } from '../challenges/challenges.js';
 

@@ -7,29 +7,7 @@ import { badRequest, invalidCredentials, stepUpRequired, tooManyAttempts, unavai
 import type { AccountLookup, AuthResult } from './callbacks.js';
 import { stringField } from '../http/body.js';
 import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from '../http/limits.js';
-
-export interface LoginRouteOptions {
-  /** The app's own password check. Must do the same work for unknown accounts. */
-  authenticate: (email: string, password: string, req: Request) => AuthResult | Promise<AuthResult>;
-  /**
-   * Which account owns an address, without a password, and its second factor. Called on every
-   * stepped-up attempt (right password or wrong, so it tells nobody anything) and must cost the
-   * same for unknown addresses. With it, an owner who mistyped the password on a new device
-   * learns so after passing the second factor, and accounts can use email codes; without it,
-   * such a challenge can never be passed and every account is a TOTP account.
-   */
-  lookupAccount?: (email: string, req: Request) => AccountLookup | Promise<AccountLookup>;
-  /** Body field names. Default `email` and `password`. */
-  fields?: { email?: string; password?: string };
-  thresholds?: Partial<Thresholds>;
-  /** Decide and report, never enforce, on this route. */
-  monitor?: boolean;
-  /** When the store is down, fall back to in-process limits (true) or answer 503 (false). */
-  failOpen?: boolean;
-  /** Label used in decisions and metrics. Default: the request path. */
-  name?: string;
-}
-
+import type { LoginRouteOptions } from '../config/route-options.js';
 
 /** A login route's options with the shield's defaults filled in, checked at mount. */
 export interface LoginSettings {

@@ -3,17 +3,7 @@ import type { ShieldEngine } from '../engine/engine.js';
 import { stringField } from '../http/body.js';
 import { MAX_CHALLENGE_LENGTH, MAX_CODE_LENGTH } from '../http/limits.js';
 import { badRequest, invalidCode, invalidCredentials, tooManyAttempts, unavailable } from '../http/responses.js';
-
-export interface StepUpRouteOptions {
-  /**
-   * The app's own second-factor check (e.g. TOTP) for one of its users. It is also called with
-   * `DECOY_USER_ID` (no such user) for challenges nobody can pass: do the same work as for a
-   * real user (e.g. check against a dummy secret) and answer false, so both take as long.
-   */
-  verifySecondFactor: (userId: string, code: string, req: Request) => boolean | Promise<boolean>;
-  fields?: { challenge?: string; code?: string };
-  name?: string;
-}
+import type { StepUpRouteOptions } from '../config/route-options.js';
 
 /**
  * Completes a login that was answered `step_up_required`. On success the device becomes known

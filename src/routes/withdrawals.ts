@@ -1,13 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ShieldEngine } from '../engine/engine.js';
 import { unavailable } from '../http/responses.js';
-import { type GetUser, resolveUser } from '../http/session-user.js';
+import { resolveUser } from '../http/session-user.js';
 import type { Locks } from '../locks/locks.js';
-
-export interface WithdrawalRouteOptions {
-  getUser: GetUser<{ userId: string }>;
-  name?: string;
-}
+import type { WithdrawalRouteOptions } from '../config/route-options.js';
 
 /**
  * Refuses withdrawals while a lock runs (423 + Retry-After) and whenever the lock state cannot

@@ -6,58 +6,14 @@ import type { Reason } from '../../engine/decision.js';
 import type { Settlement, ShieldEngine } from '../../engine/engine.js';
 import { decide } from '../../engine/policy.js';
 import { badRequest, tooManyAttempts, unavailable } from '../../http/responses.js';
-import { type GetUser, resolveUser, type SessionUser } from '../../http/session-user.js';
+import { resolveUser, type SessionUser } from '../../http/session-user.js';
 import { commitOnSuccess } from '../../locks/commit-change.js';
 import type { Locks, PendingChange } from '../../locks/locks.js';
 import { checkCurrentPassword, guessCounter, guessingReasons } from './current-password.js';
 import { readChangeFields } from './fields.js';
 import { vetNewPassword } from './new-password.js';
 import { changeStepUp } from './step-up.js';
-
-export interface CredentialChangeRouteOptions {
-  /** The signed-in user of this request (the app authenticates the session itself). */
-  getUser: GetUser<SessionUser>;
-  /** The app's second-factor check, for step-up on risky changes. */
-  verifySecondFactor: (userId: string, code: string, req: Request) => boolean | Promise<boolean>;
-  /**
-   * The app's current-password check. With it, the guard requires `currentPasswordField`,
-   * checks it once any step-up has passed, answers a wrong one 403 `{error:"forbidden"}` and
-   * counts it against the source and the account like a failed login, so a stolen session
-   * cannot guess the password: velocity steps it up, then blocks its source.
-   */
-  verifyCurrentPassword?: (userId: string, password: string, req: Request) => boolean | Promise<boolean>;
-  /**
-   * Names the signed-in session (keyed before it is stored), so that after 5 wrong current
-   * passwords in an hour that session, not the whole account, must step up. Without it the
-   * count is per account.
-   */
-  sessionId?: (req: Request) => string | undefined;
-  /**
-   * Body field holding a new password to vet (zxcvbn, breach corpus, not equal to the
-   * current one). Default `newPassword` for the `password` and `password-reset` kinds.
-   */
-  newPasswordField?: string;
-  /** Body field holding the current password, used as a zxcvbn input and for equality. */
-  currentPasswordField?: string;
-  /**
-   * Body field holding a new address (default `email` for the `email` kind). After the change
-   * the current device stays known under the new address, so the owner is not treated as a
-   * stranger on the device they just used.
-   */
-  newEmailField?: string;
-  /**
-   * The address in force after a successful change, when the body does not carry it (e.g. a
-   * confirm-by-code step); called after the app answered 2xx. Takes precedence over the field.
-   */
-  newEmail?: (userId: string, req: Request) => string | undefined | Promise<string | undefined>;
-  /** Called after a successful change, before the response, e.g. to revoke other sessions. */
-  onChanged?: (userId: string, req: Request) => void | Promise<void>;
-  /** Whether this change locks withdrawals (e.g. only API keys with withdraw permission). */
-  lockWithdrawals?: boolean | ((req: Request) => boolean);
-  thresholds?: Partial<Thresholds>;
-  monitor?: boolean;
-  name?: string;
-}
+import type { CredentialChangeRouteOptions } from '../../config/route-options.js';
 
 /** A credential-change route's settings with the shield's defaults filled in, checked at mount. */
 export interface ChangeSettings {
