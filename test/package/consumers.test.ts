@@ -79,7 +79,7 @@ describe('the packed package', () => {
     expect(packed.files).toContain('README.md');
     expect(packed.files).toContain('dist/index.js');
     expect(packed.files).toContain('dist/index.d.ts');
-    expect(packed.files).toContain('dist/express-augment.d.ts');
+    expect(packed.files).toContain('dist/http/express-augment.d.ts');
     expect(packed.files).toContain('dist/cli/main.js');
     expect(packed.files).toContain('dist/console/assets/index.html');
     const unexpected = packed.files.filter(
