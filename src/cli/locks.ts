@@ -4,7 +4,7 @@
  * the shield, so what the CLI locks is exactly what every instance enforces.
  */
 import { userInfo } from 'node:os';
-import { ShieldConfigError } from '../errors/shield-error.js';
+import { ShieldArgumentError, ShieldConfigError } from '../errors/shield-error.js';
 import { keyIdOf, recordedKeyId } from '../identity/key-id.js';
 import type { LockStatus } from '../locks/locks.js';
 import { createShield } from '../shield.js';
@@ -171,7 +171,7 @@ async function explainStoreErrors<T>(parsed: Parsed, run: () => Promise<T>): Pro
       }
       throw new CliError(`Redis at ${where} could not answer: ${error.message}`, { cause: error });
     }
-    if (error instanceof RangeError || error instanceof TypeError) throw new UsageError(error.message);
+    if (error instanceof ShieldArgumentError) throw new UsageError(error.message);
     throw error;
   }
 }

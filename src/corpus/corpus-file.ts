@@ -86,7 +86,7 @@ export function looksLikeCorpus(bytes: Uint8Array): boolean {
 export function encodeCorpus(contents: CorpusContents): [Buffer, Buffer] {
   const { filter } = contents;
   const params = filter.params;
-  if (contents.keyId.length !== 8) throw new RangeError('key id must be 8 bytes');
+  if (contents.keyId.length !== 8) throw new LeakCorpusError('CORPUS_WRITE', 'key id must be 8 bytes');
   let payload = Buffer.from(filter.fingerprints.buffer, filter.fingerprints.byteOffset, filter.fingerprints.byteLength);
   if (params.fingerprintBits === 16 && endianness() === 'BE') payload = Buffer.from(payload).swap16();
   const header = Buffer.alloc(HEADER_SIZE);

@@ -12,6 +12,7 @@
  * outputs); the seeded mix below only has to give each construction attempt a fresh layout.
  * The structure follows the reference C implementation (FastFilter/xor_singleheader).
  */
+import { LeakCorpusError } from './errors.js';
 
 export type FingerprintBits = 8 | 16;
 
@@ -45,7 +46,7 @@ export class BinaryFuseFilter {
   /** Wraps parameters and fingerprints previously produced by `build` (e.g. read from a file). */
   constructor(params: BinaryFuseParams, fingerprints: Fingerprints) {
     const problem = paramsProblem(params, fingerprints);
-    if (problem !== null) throw new RangeError(`binary fuse filter: ${problem}`);
+    if (problem !== null) throw new LeakCorpusError('CORPUS_CORRUPT', `binary fuse filter: ${problem}`);
     this.params = params;
     this.fingerprints = fingerprints;
     const geometry = geometryOf(params);
@@ -181,9 +182,9 @@ function isUint32(n: number): boolean {
  * a BigUint64Array view of the same memory (no copy, no per-key objects).
  */
 export function sortUnique(keys: Uint32Array, count: number): number {
-  if (count * 2 > keys.length) throw new RangeError('sortUnique: count exceeds the key array');
+  if (count * 2 > keys.length) throw new LeakCorpusError('CORPUS_INPUT', 'sortUnique: count exceeds the key array');
   if (count < 2) return count;
-  if (keys.byteOffset % 8 !== 0) throw new RangeError('sortUnique: key array must be 8-byte aligned');
+  if (keys.byteOffset % 8 !== 0) throw new LeakCorpusError('CORPUS_INPUT', 'sortUnique: key array must be 8-byte aligned');
   new BigUint64Array(keys.buffer, keys.byteOffset, count).sort();
   let unique = 1;
   for (let i = 1; i < count; i++) {

@@ -4,6 +4,7 @@
  * list of addresses: without the secret nobody can even test membership.
  */
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { ShieldConfigError } from '../errors/shield-error.js';
 
 export type Secret = string | Uint8Array;
 
@@ -25,7 +26,7 @@ export class KeyedHasher {
   constructor(secret: Secret, purpose: KeyPurpose) {
     const secretBytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
     if (secretBytes.length === 0) {
-      throw new TypeError('account-shield: the corpus secret is empty; set SHIELD_SECRET or pass a non-empty key');
+      throw new ShieldConfigError('MISSING_SECRET', 'The corpus secret is empty.', 'Set SHIELD_SECRET (or pass the secret the servers run with).');
     }
     const derived = createHmac('sha256', secretBytes).update(`account-shield/${purpose}/v1`).digest();
     this.purpose = purpose;

@@ -16,11 +16,10 @@ export abstract class ShieldError extends Error {
   }
 }
 
-/** A capitalised sentence with a full stop, whatever the caller wrote. */
+/** A sentence with its full stop, whatever the caller wrote (its first word may be a name: left as is). */
 function sentence(text: string): string {
   const trimmed = text.trim();
-  const capitalised = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
-  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
 /**

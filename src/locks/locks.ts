@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { LockOptions } from '../config/config.js';
 import type { EventEmitter } from 'node:events';
 import type { ShieldEventMap } from '../engine/events.js';
-import { ShieldConfigError } from '../errors/shield-error.js';
+import { resolveShape, type Output, type Shape, number, string } from '../config/schema.js';
+import { ShieldArgumentError, ShieldConfigError } from '../errors/shield-error.js';
 import { storeKeys } from '../stores/key-layout.js';
 import type { LockReason, LockRecord, Store } from '../stores/store.js';
 
@@ -148,23 +149,18 @@ export class Locks implements WithdrawalLocks {
 
   async lock(userId: string, options: AdminLockOptions): Promise<LockStatus> {
     checkUser(userId);
-    if (!(typeof options?.hours === 'number' && Number.isFinite(options.hours) && options.hours > 0 && options.hours <= 24 * 366)) {
-      throw new RangeError('hours must be a number between 0 and 8784 (one year)');
-    }
-    const reason = checkText(options.reason, 'reason');
-    const actor = checkText(options.actor, 'actor');
-    return toStatus(await this.extend(userId, { kind: 'admin', hours: options.hours, detail: reason, actor }));
+    const { hours, reason, actor } = adminArguments(adminLockShape, options, 'locks.lock() options');
+    return toStatus(await this.extend(userId, { kind: 'admin', hours, detail: reason, actor: actor.slice(0, MAX_TEXT) }));
   }
 
   async unlock(userId: string, options: AdminUnlockOptions): Promise<LockStatus> {
     checkUser(userId);
-    const reason = checkText(options?.reason, 'reason');
-    const actor = checkText(options?.actor, 'actor');
+    const { reason, actor } = adminArguments(adminUnlockShape, options, 'locks.unlock() options');
     const now = this.host.now();
     // An operator's unlock lifts pending holds too; a change still in flight locks again.
     const removed = await Promise.all([this.store.clearLock(this.key(userId), now), this.store.clearLock(this.holdKey(userId), now)]);
     const wasLockedUntil = Math.max(0, ...removed.map((r) => r?.until ?? 0)) || null;
-    this.host.emit('withdrawals.unlocked', { userId, reason, actor, at: now, wasLockedUntil });
+    this.host.emit('withdrawals.unlocked', { userId, reason: reason.slice(0, MAX_TEXT), actor: actor.slice(0, MAX_TEXT), at: now, wasLockedUntil });
     return toStatus(undefined);
   }
 
@@ -200,14 +196,40 @@ function toStatus(record: LockRecord | undefined): LockStatus {
 
 function checkUser(userId: string): string {
   if (typeof userId !== 'string' || userId.length === 0 || userId.length > 256) {
-    throw new TypeError('userId must be a non-empty string of at most 256 characters');
+    throw new ShieldArgumentError(`userId must be a non-empty string of at most 256 characters, got ${describeUserId(userId)}`, "Pass the app's own user id.");
   }
   return userId;
 }
 
-function checkText(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.trim().length === 0) throw new TypeError(`${name} must be a non-empty string`);
-  return value.slice(0, MAX_TEXT);
+function describeUserId(userId: unknown): string {
+  return typeof userId === 'string' ? `${userId.length} characters` : typeof userId;
+}
+
+/** Free text of the audit trail: said, and short enough to keep. */
+const text = () =>
+  string()
+    .refine((t) => (t.trim().length === 0 ? { problem: '% is empty.', fix: 'Say who and why, e.g. the ticket number.' } : undefined))
+    .required();
+
+/** The admin API's options, declared once. */
+const adminLockShape = {
+  /** How long to lock, up to a year. */
+  hours: number({ positive: true, max: 24 * 366 }).required(),
+  /** Why, for the audit trail (kept with the lock and sent with the event). */
+  reason: text(),
+  /** Who, for the audit trail. */
+  actor: text(),
+};
+const adminUnlockShape = { reason: text(), actor: text() };
+
+/** The admin API is called at run time: a bad argument is the caller's, said as `INVALID_ARGUMENT`. */
+function adminArguments<S extends Shape>(shape: S, options: unknown, where: string): Output<S> {
+  try {
+    return resolveShape(shape, options ?? {}, where);
+  } catch (error) {
+    if (!(error instanceof ShieldConfigError)) throw error;
+    throw new ShieldArgumentError(error.message.replace(/^\[account-shield \w+\] /, '').replace(/ Fix: .*$/, ''), error.fix);
+  }
 }
 
 function unknownKind(kind: string, known: string[]): ShieldConfigError {

@@ -8,24 +8,28 @@
  * through `onError`, because a third-party outage must not stop logins or password changes.
  */
 import { createHash } from 'node:crypto';
+import { fn, type Input, number, resolveShape, string } from '../config/schema.js';
 import type { BreachedPasswordSource } from './source.js';
 
-export interface RangeClientOptions {
+/** Options of the range client, declared once (check, default, type). */
+const rangeClientShape = {
   /** Default `https://api.pwnedpasswords.com`. */
-  readonly baseUrl?: string;
+  baseUrl: string().default('https://api.pwnedpasswords.com'),
   /** Whole request, body included. Default 1500 ms. */
-  readonly timeoutMs?: number;
+  timeoutMs: number({ positive: true }).default(1500),
   /** Prefixes remembered. Default 1000 (a padded answer is ~ 35 kB; the cache keeps matches only). */
-  readonly cacheSize?: number;
+  cacheSize: number({ integer: true, positive: true }).default(1000),
   /** How long a prefix's answer is reused. Default 1 hour (the dataset changes rarely). */
-  readonly cacheTtlMs?: number;
+  cacheTtlMs: number({ positive: true }).default(3_600_000),
   /** A password seen fewer times than this is not reported. Default 1. */
-  readonly minCount?: number;
+  minCount: number({ positive: true }).default(1),
   /** Answers larger than this are refused (a misbehaving server cannot exhaust memory). */
-  readonly maxResponseBytes?: number;
-  readonly userAgent?: string;
-  readonly onError?: (error: Error) => void;
-}
+  maxResponseBytes: number({ integer: true, positive: true }).default(1 << 20),
+  userAgent: string().default('account-shield'),
+  onError: fn<(error: Error) => void>(),
+};
+
+export type RangeClientOptions = Input<typeof rangeClientShape>;
 
 interface CacheEntry {
   readonly expiresAt: number;
@@ -57,14 +61,15 @@ export class PwnedPasswordsRangeClient implements BreachedPasswordSource {
   readonly #inFlight = new Map<string, Promise<CacheEntry>>();
 
   constructor(options: RangeClientOptions = {}) {
-    this.#baseUrl = (options.baseUrl ?? 'https://api.pwnedpasswords.com').replace(/\/+$/, '');
-    this.#timeoutMs = positive(options.timeoutMs ?? 1500, 'timeoutMs');
-    this.#cacheSize = Math.floor(positive(options.cacheSize ?? 1000, 'cacheSize'));
-    this.#cacheTtlMs = positive(options.cacheTtlMs ?? 3_600_000, 'cacheTtlMs');
-    this.#minCount = positive(options.minCount ?? 1, 'minCount');
-    this.#maxResponseBytes = positive(options.maxResponseBytes ?? 1 << 20, 'maxResponseBytes');
-    this.#userAgent = options.userAgent ?? 'account-shield';
-    this.#onError = options.onError;
+    const o = resolveShape(rangeClientShape, options, 'PwnedPasswordsRangeClient options');
+    this.#baseUrl = o.baseUrl.replace(/\/+$/, '');
+    this.#timeoutMs = o.timeoutMs;
+    this.#cacheSize = o.cacheSize;
+    this.#cacheTtlMs = o.cacheTtlMs;
+    this.#minCount = o.minCount;
+    this.#maxResponseBytes = o.maxResponseBytes;
+    this.#userAgent = o.userAgent;
+    this.#onError = o.onError;
   }
 
   async isBreached(password: string): Promise<boolean> {
@@ -170,13 +175,6 @@ function reason(error: unknown): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timed out';
   const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
   return cause?.code ?? (error instanceof Error ? error.message : String(error));
-}
-
-function positive(value: number, name: string): number {
-  if (!(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
-    throw new RangeError(`range client: ${name} must be a positive number, got ${value}`);
-  }
-  return value;
 }
 
 export function createRangeClient(options: RangeClientOptions = {}): PwnedPasswordsRangeClient {

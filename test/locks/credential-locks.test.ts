@@ -137,6 +137,11 @@ describe('admin lock API', () => {
     await expect(shield.locks.lock('u1', { hours: -1, reason: 'x', actor: 'y' })).rejects.toThrow(/hours/);
     await expect(shield.locks.lock('u1', { hours: 1, reason: '', actor: 'y' })).rejects.toThrow(/reason/);
     await expect(shield.locks.unlock('', { reason: 'x', actor: 'y' })).rejects.toThrow(/userId/);
+    // One named error with a fix, never a bare RangeError or TypeError.
+    const bad = shield.locks.lock('u1', { hours: 9000, reason: 'x', actor: 'y' });
+    await expect(bad).rejects.toMatchObject({ name: 'ShieldArgumentError', code: 'INVALID_ARGUMENT' });
+    await expect(shield.locks.lock('u1', { hours: 9000, reason: 'x', actor: 'y' })).rejects.toThrow(/Fix: /);
+    await expect(shield.locks.lock('u1', { hours: 1, reason: 'x', actor: 'y', extra: 1 } as never)).rejects.toThrow(/Unknown option/);
   });
 });
 
