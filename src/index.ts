@@ -3,7 +3,7 @@ import './http/express-augment.js';
 export { createShield, type Shield } from './shield.js';
 export type { CodeDelivery, LockDuration, Posture, ShieldOptions, Thresholds, VelocityRule } from './config/config.js';
 export { DECOY_USER_ID } from './challenges/challenges.js';
-export { ShieldConfigError, type ShieldConfigErrorCode } from './errors/shield-error.js';
+export { ShieldArgumentError, ShieldConfigError, type ShieldConfigErrorCode, ShieldError } from './errors/shield-error.js';
 export type {
   ChallengeEvent,
   SecondFactorGuessingEvent,
