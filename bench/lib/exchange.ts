@@ -8,7 +8,7 @@ import type { CodeReader } from './run-scenario.js';
 import { type ServerProcess, startServer } from './processes.js';
 
 /**
- * The protections the bench compares: the example's PROTECTION values, and the shield once more
+ * The protections the bench compares: `npm run example`'s PROTECTION values, and the shield once more
  * in its opt-in adaptive posture (SHIELD_POSTURE=adaptive), as its own rows.
  */
 export const PROTECTIONS = ['none', 'express-rate-limit', 'rlf-recipe', 'shield', 'shield-adaptive'] as const;
@@ -17,7 +17,8 @@ export type Protection = (typeof PROTECTIONS)[number];
 /** Only the shield reads LEAKED_ADDRESSES: the baselines' results do not depend on leak coverage. */
 export const readsLeakList = (p: Protection) => p === 'shield' || p === 'shield-adaptive';
 
-const MAIN = 'examples/exchange-server/main.ts';
+/** `npm run example`'s entry: the example exchange with the guards PROTECTION names. */
+const MAIN = 'bench/exchange/launcher.ts';
 const READY = /\[exchange\] listening on :(\d+)/;
 
 /** EXAMPLE_USERS and the LEAKED_ADDRESSES of every coverage of a run, written once to a private temporary directory. */

@@ -376,7 +376,7 @@ export function markdownReport(results: BenchResults): string {
   }
   lines.push(
     '',
-    'Baselines (`examples/exchange-server/baselines.ts`): `express-rate-limit` — 10 login attempts per IP (IPv6 grouped per /56) per 15 min; `rlf-recipe` — rate-limiter-flexible\'s documented login recipe, 100 failures per IP per day and 10 consecutive failures per user+IP. `shield` runs with its defaults and the leak list of the row\'s coverage; `shield-adaptive` the same with `SHIELD_POSTURE=adaptive`.',
+    'Baselines (`bench/exchange/baselines.ts`): `express-rate-limit` — 10 login attempts per IP (IPv6 grouped per /56) per 15 min; `rlf-recipe` — rate-limiter-flexible\'s documented login recipe, 100 failures per IP per day and 10 consecutive failures per user+IP. `shield` runs with its defaults and the leak list of the row\'s coverage; `shield-adaptive` the same with `SHIELD_POSTURE=adaptive`.',
     '',
   );
   if (t) {

@@ -33,7 +33,7 @@ writeFileSync(process.argv[1] + "/valid.txt", users.slice(0, 5).map((u) => `${u.
 ' "$work"
 port=$((20000 + RANDOM % 20000))
 PORT=$port PROTECTION=$protection EXAMPLE_USERS="$work/users.json" TRUST_PROXY=loopback \
-  SHIELD_SECRET=outside-tool-secret-0123456789abcdefghijkl setsid npx tsx examples/exchange-server/main.ts >"$work/server.log" 2>&1 &
+  SHIELD_SECRET=outside-tool-secret-0123456789abcdefghijkl setsid npx tsx bench/exchange/launcher.ts >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.5; done
 patator http_fuzz url="http://127.0.0.1:$port/auth/login" method=POST auto_urlencode=0 \

@@ -1,8 +1,8 @@
-import type { Protection } from '../exchange-server/options.js';
 
 /** Counters of one demo run, all taken from HTTP answers the simulated clients received. */
 export interface Tally {
-  protection: Protection;
+  /** The guards' name: `shield`, or a baseline's. */
+  protection: string;
   users: number;
   leakedTotal: number;
   realLeaked: number;

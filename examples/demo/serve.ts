@@ -19,7 +19,7 @@ export async function keepServing(server: Server, exchange: ExchangeApp, baseUrl
     `  sign-in page      ${baseUrl}/`,
     admin
       ? `  operator console  ${baseUrl}/admin   user ${admin.user}, password ${admin.generated ? admin.password : '(your ADMIN_TOKEN)'}`
-      : '  operator console  (none: PROTECTION is a baseline without the shield)',
+      : '  operator console  (none: these guards serve no console)',
     '  a demo user (new device in your browser, so expect the Code prompt):',
     `    email           ${user.email}`,
     `    password        ${user.password}`,

@@ -1,32 +1,25 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { generateSecret, generateURI } from 'otplib';
-import { addressInputs, passwordStrength, type Shield } from 'account-shield';
 import { API_KEY_PERMISSIONS, type ApiKeys } from './api-keys.js';
 import { authOf } from './auth.js';
 import type { EmailChanges } from './email-change.js';
-import type { SessionStore } from './sessions.js';
+import type { ExchangeGuards } from './guards.js';
 import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, type User, type UserStore } from './users.js';
 import { badRequest, emailField, enumListField, stringField } from './validate.js';
 
-/** zxcvbn score (0–4) a new password must reach; the shield's own default for credential changes. */
-export const MIN_PASSWORD_SCORE = 3;
-/** zxcvbn's cost grows superlinearly with length, so it only ever sees a bounded prefix. */
-const MAX_SCORED_LENGTH = 20;
-
 export interface AccountDeps {
   readonly users: UserStore;
-  readonly sessions: SessionStore;
   readonly apiKeys: ApiKeys;
   readonly emailChanges: EmailChanges;
-  /** Absent for the login-only baselines: then there are no locks to show. */
-  readonly shield?: Shield;
+  /** The guards' view of the account's locks and devices. */
+  readonly security: ExchangeGuards['security'];
 }
 
 /**
  * Handlers of the authenticated account routes. Each runs after `requireSession` and after the
- * route's guard slot (see `guards.ts`), so it only does the change itself.
+ * route's guard (see `guards.ts`), so it only does the change itself.
  */
-export function accountHandlers({ users, sessions, apiKeys, emailChanges, shield }: AccountDeps) {
+export function accountHandlers({ users, apiKeys, emailChanges, security: securityOf }: AccountDeps) {
   const currentUser = (res: Response): User | undefined => {
     const user = users.get(authOf(res).session.userId);
     // A session whose user vanished is as good as no session.
@@ -42,23 +35,9 @@ export function accountHandlers({ users, sessions, apiKeys, emailChanges, shield
     if (!next.ok) return badRequest(res, next.detail);
     const user = currentUser(res);
     if (!user) return;
-    // With the shield, its password guard has already checked the current password (counting
-    // wrong ones, so a stolen session cannot guess it) and vetted the new one; the baselines
-    // have no guard, so they check both here.
-    if (!shield) {
-      if (!(await users.checkPassword(user, current.value))) {
-        res.status(403).json({ error: 'forbidden' });
-        return;
-      }
-      const strength = passwordStrength(next.value, addressInputs(user.email), { maxLength: MAX_SCORED_LENGTH });
-      if (strength.score < MIN_PASSWORD_SCORE) {
-        res.status(400).json({ error: 'weak_password', feedback: { warning: strength.warning, suggestions: strength.suggestions } });
-        return;
-      }
-    }
+    // The password guard has checked the current password (counting wrong ones, so a stolen
+    // session cannot guess it) and vetted the new one; it ends the other sessions after this.
     await users.setPassword(user, next.value);
-    // With the shield, its `onChanged` hook (guards.ts) ends the other sessions.
-    if (!shield) sessions.revokeOthers(user.id, authOf(res).token);
     res.json({ ok: true });
   };
 
@@ -81,7 +60,7 @@ export function accountHandlers({ users, sessions, apiKeys, emailChanges, shield
 
   /**
    * POST /account/email/confirm {verificationCode} → 200 {ok, email} · 400 invalid_code. The
-   * change itself: with the shield, its email guard runs first (step-up, withdrawal lock).
+   * change itself: its email guard runs first (step-up, withdrawal lock).
    */
   const confirmEmailChange: RequestHandler = (req: Request, res: Response) => {
     const code = stringField(req.body, 'verificationCode', 16);
@@ -101,8 +80,7 @@ export function accountHandlers({ users, sessions, apiKeys, emailChanges, shield
     const user = currentUser(res);
     if (!user) return;
     user.totpSecret = generateSecret();
-    // With the shield, its `onChanged` hook (guards.ts) ends the other sessions.
-    if (!shield) sessions.revokeOthers(user.id, authOf(res).token);
+    // The guard ends the other sessions after this.
     res.json({
       totpSecret: user.totpSecret,
       otpauthUri: generateURI({ issuer: 'Example Exchange', label: user.email, secret: user.totpSecret }),
@@ -124,22 +102,8 @@ export function accountHandlers({ users, sessions, apiKeys, emailChanges, shield
   const security: RequestHandler = async (_req: Request, res: Response) => {
     const user = currentUser(res);
     if (!user) return;
-    if (!shield) {
-      res.json({ withdrawalsLockedUntil: null, reasons: [], knownDevices: [] });
-      return;
-    }
     try {
-      const [lock, devices] = await Promise.all([shield.locks.status(user.id), shield.knownDevices(user.email)]);
-      res.json({
-        withdrawalsLockedUntil: lock.until?.toISOString() ?? null,
-        reasons: lock.reasons.map((r) => ({
-          kind: r.kind,
-          at: new Date(r.at).toISOString(),
-          until: new Date(r.until).toISOString(),
-          detail: r.detail,
-        })),
-        knownDevices: devices.map((d) => ({ id: d.id, lastSeen: d.lastSeen.toISOString() })),
-      });
+      res.json(await securityOf(user));
     } catch {
       res.status(503).json({ error: 'unavailable' });
     }

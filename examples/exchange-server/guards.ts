@@ -1,60 +1,63 @@
-import type { Request, RequestHandler } from 'express';
-import type { SessionUser, Shield } from 'account-shield';
-import { authOf } from './auth.js';
+import type { ErrorRequestHandler, Express, RequestHandler, Router } from 'express';
+import type { Shield } from 'account-shield';
+import type { AdminCredentials } from './admin.js';
+import type { ExchangeOptions } from './options.js';
+import type { Outbox } from './outbox.js';
 import type { SessionStore } from './sessions.js';
-import { verifyUserTotp } from './totp.js';
-import type { UserStore } from './users.js';
+import type { User, UserStore } from './users.js';
+
+/** What `GET /account/security` shows of an account's protection (its JSON body). */
+export interface SecurityView {
+  readonly withdrawalsLockedUntil: string | null;
+  readonly reasons: readonly { kind: string; at: string; until: string; detail?: string }[];
+  readonly knownDevices: readonly { id: string; lastSeen: string }[];
+}
 
 /**
- * One middleware slot in front of each sensitive handler: the shield's guards with
- * `PROTECTION=shield`, pass-through for the login-only baselines. A guard runs after
- * `requireSession`, so `authOf(res).session.userId` is the user.
+ * Everything that decides *whether* a request may do what it asks, in one place: the exchange's
+ * own handlers (app.ts, account.ts, wallet.ts) only do the work. `shieldGuards` (shield.ts), the
+ * default, is account-shield mounted as its README says; keeping the decisions behind this one
+ * seam is what lets the same exchange be built with other login defences to compare against.
  */
-export interface RouteGuards {
+export interface ExchangeGuards {
+  /** Reported by `GET /healthz` (`protection`) and at start-up. */
+  readonly name: string;
+  /** The account-shield instance behind these guards, when there is one (events, locks, console). */
+  readonly shield?: Shield;
+  /** Who may open the operator console at /admin, when these guards serve one. */
+  readonly admin?: AdminCredentials;
+  /** `POST /auth/login`: the chain answers 200 {token} · 401 · 429 itself. */
+  readonly login: readonly RequestHandler[];
+  /** `POST /auth/login/verify`: the answer to a step-up challenge. */
+  readonly verify: readonly RequestHandler[];
+  /**
+   * One middleware in front of each sensitive handler, after `requireSession` (so
+   * `authOf(res).session.userId` is the user). It lets the change through only when it may,
+   * and ends the account's other sessions after a password or 2FA change.
+   */
   readonly password: RequestHandler;
   /** In front of `POST /account/email/confirm`, the step that changes the address. */
   readonly email: RequestHandler;
   readonly twoFactorReset: RequestHandler;
   readonly apiKeys: RequestHandler;
   readonly withdrawals: RequestHandler;
+  /** The account's withdrawal lock and known devices; a rejection is answered 503. */
+  security(user: User): Promise<SecurityView>;
+  /** Routes of their own (metrics, the operator console), mounted before the pages. */
+  readonly routes?: Router;
+  /** Last in the chain: every error becomes a JSON answer, never an HTML page or a stack. */
+  readonly errorHandler: ErrorRequestHandler;
+  /** Stop their timers and connections; the exchange closes its own HTTP server. */
+  close(): Promise<void>;
 }
 
-const passThrough: RequestHandler = (_req, _res, next) => next();
-
-/**
- * The shield in every slot. Each guard learns who is signed in from `requireSession` (which
- * ran before it), answers step-up with the user's TOTP, and locks withdrawals after the change.
- */
-export function shieldGuards(shield: Shield, users: UserStore, sessions: SessionStore): RouteGuards {
-  const getUser = (req: Request): SessionUser | undefined => {
-    if (!req.res) return undefined;
-    const { session } = authOf(req.res);
-    const user = users.get(session.userId);
-    return user && { userId: user.id, email: user.email, sessionStartedAt: session.startedAt, factor: user.totpSecret ? 'totp' : 'email' };
-  };
-  const verifySecondFactor = (userId: string, code: string) => verifyUserTotp(users.get(userId)?.totpSecret, code);
-  // Whoever else holds a token for this account is logged out by a password or 2FA change.
-  const revokeOthers = (userId: string, req: Request) => {
-    if (req.res) sessions.revokeOthers(userId, authOf(req.res).token);
-  };
-  // The current password is checked by the guard, so wrong ones count against the session and
-  // its source like failed logins: a stolen session cannot guess it (issue 10, row 10).
-  const verifyCurrentPassword = async (userId: string, password: string) => {
-    const user = users.get(userId);
-    return user !== undefined && (await users.checkPassword(user, password));
-  };
-  const sessionId = (req: Request) => (req.res ? authOf(req.res).session.tokenHash : undefined);
-  const withdrawCapable = (req: Request) => Array.isArray(req.body?.permissions) && req.body.permissions.includes('withdraw');
-  return {
-    password: shield.credentialChange('password', { getUser, verifySecondFactor, verifyCurrentPassword, sessionId, onChanged: revokeOthers }),
-    // The confirm step: the address now in force is the one the device moves to.
-    email: shield.credentialChange('email', { getUser, verifySecondFactor, newEmail: (userId) => users.get(userId)?.email }),
-    twoFactorReset: shield.credentialChange('2fa-reset', { getUser, verifySecondFactor, onChanged: revokeOthers }),
-    apiKeys: shield.credentialChange('api-key', { getUser, verifySecondFactor, lockWithdrawals: withdrawCapable }),
-    withdrawals: shield.withdrawals({ getUser }),
-  };
+/** What the guards are built from: the exchange's app (before any route) and its stores. */
+export interface GuardedExchange {
+  readonly app: Express;
+  readonly users: UserStore;
+  readonly sessions: SessionStore;
+  readonly outbox: Outbox;
+  readonly options: ExchangeOptions;
 }
 
-export function unguarded(): RouteGuards {
-  return { password: passThrough, email: passThrough, twoFactorReset: passThrough, apiKeys: passThrough, withdrawals: passThrough };
-}
+export type GuardsFactory = (exchange: GuardedExchange) => Promise<ExchangeGuards>;

@@ -1,9 +1,6 @@
 import type { ShieldOptions } from 'account-shield';
+import type { GuardsFactory } from './guards.js';
 import type { SeedUser } from './users.js';
-
-/** How the login route is protected: the shield, or one of the baselines it is compared with. */
-export const PROTECTIONS = ['shield', 'none', 'express-rate-limit', 'rlf-recipe'] as const;
-export type Protection = (typeof PROTECTIONS)[number];
 
 /**
  * Everything the example server can be started with. Mirrors the environment variables of the
@@ -22,8 +19,11 @@ export interface ExchangeOptions {
   leakedAddresses?: string | readonly string[];
   /** TRUST_PROXY, already parsed (see `parseTrustProxy`). */
   trustProxy?: boolean | number | string;
-  /** PROTECTION. Default `shield`. */
-  protection?: Protection;
+  /**
+   * What guards the routes. Default: account-shield (`shieldGuards` in shield.ts), built from the
+   * options here; other guards may ignore the shield's options.
+   */
+  guards?: GuardsFactory;
   /**
    * Extra shield options (thresholds, challenge TTL, a store, a clock...). `secret`, `app` and
    * `leakedAddresses` come from the fields above.
@@ -68,13 +68,6 @@ export function parsePosture(value: string | undefined): 'strict' | 'adaptive' |
   throw new ExchangeConfigError(`SHIELD_POSTURE must be unset, strict or adaptive; got ${JSON.stringify(text.slice(0, 40))}.`);
 }
 
-export function parseProtection(value: string | undefined): Protection {
-  if (value === undefined || value.trim() === '') return 'shield';
-  const text = value.trim();
-  if ((PROTECTIONS as readonly string[]).includes(text)) return text as Protection;
-  throw new ExchangeConfigError(`PROTECTION must be one of ${PROTECTIONS.join(', ')}; got ${JSON.stringify(text.slice(0, 40))}.`);
-}
-
 /** The options `main.ts` starts the server with. Empty variables count as unset. */
 export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>): ExchangeOptions {
   const set = (name: string) => {
@@ -86,7 +79,6 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
     users: set('EXAMPLE_USERS'),
     leakedAddresses: set('LEAKED_ADDRESSES'),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
-    protection: parseProtection(env.PROTECTION),
     adminToken: set('ADMIN_TOKEN'),
     ...(parsePosture(env.SHIELD_POSTURE) ? { shieldOptions: { posture: parsePosture(env.SHIELD_POSTURE) } } : {}),
   };

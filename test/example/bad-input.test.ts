@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeApp } from '../../examples/exchange-server/app.js';
-import type { Protection } from '../../examples/exchange-server/options.js';
+import { guardsFor, type Protection } from '../../bench/exchange/protection.js';
 import { type Cast, type ClientOptions, loginAndEnrol, startExchange, testUsers } from './helpers.js';
 
 /**
@@ -133,7 +133,7 @@ describe.each<Protection>(['shield', 'none', 'express-rate-limit', 'rlf-recipe']
 
   beforeAll(async () => {
     cast = testUsers();
-    exchange = await startExchange(cast, { protection });
+    exchange = await startExchange(cast, { guards: guardsFor(protection) });
     const owners = [...new Set(ROUTES.flatMap((r) => (r.owner ? [r.owner] : [])))];
     for (const [i, owner] of owners.entries()) {
       const session = await loginAndEnrol(exchange.app, cast[owner], { ip: `192.0.2.${i + 1}` });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeApp } from '../../examples/exchange-server/app.js';
 import { MAX_STARTS_PER_HOUR } from '../../examples/exchange-server/email-change.js';
-import type { Protection } from '../../examples/exchange-server/options.js';
+import { guardsFor, type Protection } from '../../bench/exchange/protection.js';
 import { type ClientOptions, loginAndEnrol, post, type TestUser, useExchange } from './helpers.js';
 
 /**
@@ -29,7 +29,7 @@ async function signIn(exchange: ExchangeApp, user: TestUser, ip = '192.0.2.90') 
 
 describe.each<Protection>(['shield', 'none'])('email change with PROTECTION=%s', (protection) => {
   it('answers a free and a registered address identically: status, body and headers', async () => {
-    const { cast, exchange } = await start({ protection });
+    const { cast, exchange } = await start({ guards: guardsFor(protection) });
     const me = await signIn(exchange, cast.carol);
     const free = await post(exchange.app, '/account/email', { email: 'nobody-yet@example.test' }, me);
     const taken = await post(exchange.app, '/account/email', { email: cast.frank.email }, me);
@@ -41,7 +41,7 @@ describe.each<Protection>(['shield', 'none'])('email change with PROTECTION=%s',
   });
 
   it('sends a code to a free address, and only a notice to a registered one', async () => {
-    const { cast, exchange } = await start({ protection });
+    const { cast, exchange } = await start({ guards: guardsFor(protection) });
     const me = await signIn(exchange, cast.carol);
     await post(exchange.app, '/account/email', { email: 'nobody-yet@example.test' }, me);
     await post(exchange.app, '/account/email', { email: cast.frank.email }, me);
@@ -50,7 +50,7 @@ describe.each<Protection>(['shield', 'none'])('email change with PROTECTION=%s',
   });
 
   it('a registered address can never be confirmed, and moves nothing', async () => {
-    const { cast, exchange } = await start({ protection });
+    const { cast, exchange } = await start({ guards: guardsFor(protection) });
     const me = await signIn(exchange, cast.carol);
     await post(exchange.app, '/account/email', { email: cast.frank.email }, me);
     for (const verificationCode of ['000000', '123456', '999999']) {
@@ -64,7 +64,7 @@ describe.each<Protection>(['shield', 'none'])('email change with PROTECTION=%s',
   });
 
   it('a wrong code five times drops the change; the right one afterwards does nothing', async () => {
-    const { cast, exchange } = await start({ protection });
+    const { cast, exchange } = await start({ guards: guardsFor(protection) });
     const me = await signIn(exchange, cast.carol);
     await post(exchange.app, '/account/email', { email: 'carol.elsewhere@example.test' }, me);
     const right = exchange.outbox.latestCode('carol.elsewhere@example.test')!;
@@ -75,7 +75,7 @@ describe.each<Protection>(['shield', 'none'])('email change with PROTECTION=%s',
   });
 
   it(`caps the changes one user starts at ${MAX_STARTS_PER_HOUR} an hour, whatever the addresses`, async () => {
-    const { cast, exchange } = await start({ protection });
+    const { cast, exchange } = await start({ guards: guardsFor(protection) });
     const me = await signIn(exchange, cast.carol);
     for (let i = 0; i < MAX_STARTS_PER_HOUR; i++) {
       const email = i % 2 === 0 ? cast.frank.email : `free-${i}@example.test`;

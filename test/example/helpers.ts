@@ -1,6 +1,6 @@
 import { generateSecret } from 'otplib';
 import request from 'supertest';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import type { Express } from 'express';
 import { createExchangeApp, type ExchangeApp } from '../../examples/exchange-server/app.js';
 import type { ExchangeOptions } from '../../examples/exchange-server/options.js';
@@ -112,6 +112,20 @@ export async function loginAndEnrol(app: Express, user: SeedUser, client: Client
   const verify = await post(app, '/auth/login/verify', { challenge: first.body.challenge, code: await code(user) }, client);
   if (verify.status !== 200) throw new Error(`verify answered ${verify.status} ${JSON.stringify(verify.body)}`);
   return { token: verify.body.token as string, cookie: deviceCookie(verify) ?? client.cookie, challenged: true };
+}
+
+/**
+ * `POST /account/password` refused twice, whatever guards the route: a wrong current password
+ * is 403 forbidden, a weak new one 400 weak_password with zxcvbn's feedback.
+ */
+export async function expectPasswordChecks(app: Express, user: SeedUser, me: ClientOptions): Promise<void> {
+  const forbidden = await post(app, '/account/password', { currentPassword: 'nope', newPassword: 'a-Much-better-passphrase-2024' }, me);
+  expect(forbidden.status).toBe(403);
+  expect(forbidden.body).toEqual({ error: 'forbidden' });
+  const weak = await post(app, '/account/password', { currentPassword: user.password, newPassword: 'password1' }, me);
+  expect(weak.status).toBe(400);
+  expect(weak.body.error).toBe('weak_password');
+  expect(weak.body.feedback).toMatchObject({ warning: expect.any(String), suggestions: expect.any(Array) });
 }
 
 /**

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExchangeApp } from '../../examples/exchange-server/app.js';
+import { noProtection } from '../../bench/exchange/baselines.js';
 import { code, deviceCookie, post, startExchange, testUsers } from './helpers.js';
 
 let exchange: ExchangeApp | undefined;
@@ -78,7 +79,7 @@ describe('GET /metrics', () => {
     expect(sample(text, 'account_shield_decisions_total', { kind: 'credential-change', action: 'allow', outcome: 'success' })).toBe(1);
     await exchange.close();
 
-    exchange = await startExchange(testUsers(), { protection: 'none' });
+    exchange = await startExchange(testUsers(), { guards: noProtection });
     const off = await request(exchange.app).get('/metrics');
     expect(off.status).toBe(404);
     expect(off.body).toEqual({ error: 'not_found' });

@@ -1,24 +1,28 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { MemoryStore, rateLimit } from 'express-rate-limit';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import type { SessionStore } from './sessions.js';
-import { emailKey, MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, type UserStore } from './users.js';
-import { badRequest, stringField } from './validate.js';
+import { jsonErrorHandler } from 'account-shield';
+import type { ExchangeGuards, GuardedExchange, GuardsFactory } from '../../examples/exchange-server/guards.js';
+import { emailKey, MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from '../../examples/exchange-server/users.js';
+import { badRequest, stringField } from '../../examples/exchange-server/validate.js';
+import { unprotectedAccount } from './account-checks.js';
 
-/**
- * The login protections the shield is benchmarked against, answering with the same contract
- * shapes (200 {token} · 401 invalid_credentials · 429 too_many_attempts + Retry-After).
- * None issues step-up challenges, so their verify route can only say 401 invalid_code.
- */
-export interface Baseline {
-  readonly login: RequestHandler[];
-  readonly verify: RequestHandler[];
-  close(): void;
-}
+// The login protections the shield is benchmarked against, as guards for the example exchange
+// (`createExchangeApp({ guards })`), answering with the same contract shapes (200 {token} ·
+// 401 invalid_credentials · 429 too_many_attempts + Retry-After). None issues step-up
+// challenges, so their verify route can only say 401 invalid_code; none guards the account
+// routes beyond the checks in account-checks.ts.
 
-interface Deps {
-  readonly users: UserStore;
-  readonly sessions: SessionStore;
+/** A baseline's guards: its login chain, the plain account checks, JSON errors, no shield. */
+function baseline(name: string, { users, sessions }: GuardedExchange, login: RequestHandler[], close: () => void = () => undefined): ExchangeGuards {
+  return {
+    name,
+    login,
+    verify: [noChallenges],
+    ...unprotectedAccount(users, sessions),
+    errorHandler: jsonErrorHandler(),
+    close: async () => close(),
+  };
 }
 
 type Credentials = { email: string; password: string };
@@ -37,7 +41,7 @@ function tooManyAttempts(res: Response, retryAfterSec: number): void {
 }
 
 /** The unprotected check every baseline ends in: password right → token, else 401. */
-function plainLogin({ users, sessions }: Deps): RequestHandler {
+function plainLogin({ users, sessions }: GuardedExchange): RequestHandler {
   return async (req: Request, res: Response) => {
     const credentials = readCredentials(req, res);
     if (!credentials) return;
@@ -60,15 +64,13 @@ const noChallenges: RequestHandler = (req: Request, res: Response) => {
 };
 
 /** PROTECTION=none: what a login without any throttling looks like. */
-export function noProtection(deps: Deps): Baseline {
-  return { login: [plainLogin(deps)], verify: [noChallenges], close: () => undefined };
-}
+export const noProtection: GuardsFactory = async (exchange) => baseline('none', exchange, [plainLogin(exchange)]);
 
 /** express-rate-limit's per-IP limit, as most Express apps configure it for a login route. */
 export const ERL_LIMIT = 10;
 export const ERL_WINDOW_MS = 15 * 60 * 1000;
 
-export function expressRateLimit(deps: Deps): Baseline {
+export const expressRateLimit: GuardsFactory = async (exchange) => {
   const store = new MemoryStore();
   const limiter = rateLimit({
     windowMs: ERL_WINDOW_MS,
@@ -82,8 +84,8 @@ export function expressRateLimit(deps: Deps): Baseline {
       res.status(options.statusCode).json({ error: 'too_many_attempts' });
     },
   });
-  return { login: [limiter, plainLogin(deps)], verify: [noChallenges], close: () => store.shutdown() };
-}
+  return baseline('express-rate-limit', exchange, [limiter, plainLogin(exchange)], () => store.shutdown());
+};
 
 /**
  * rate-limiter-flexible's "login endpoint protection" recipe (its wiki, brute-force section),
@@ -95,7 +97,8 @@ export function expressRateLimit(deps: Deps): Baseline {
 export const RLF_MAX_FAILS_PER_IP_PER_DAY = 100;
 export const RLF_MAX_CONSECUTIVE_FAILS = 10;
 
-export function rlfRecipe({ users, sessions }: Deps): Baseline {
+export const rlfRecipe: GuardsFactory = async (exchange) => {
+  const { users, sessions } = exchange;
   const slowBruteByIp = new RateLimiterMemory({
     keyPrefix: 'login_fail_ip_per_day',
     points: RLF_MAX_FAILS_PER_IP_PER_DAY,
@@ -143,5 +146,5 @@ export function rlfRecipe({ users, sessions }: Deps): Baseline {
     res.json({ token: sessions.issue(user.id) });
   };
 
-  return { login: [login], verify: [noChallenges], close: () => undefined };
-}
+  return baseline('rlf-recipe', exchange, [login]);
+};
