@@ -36,10 +36,14 @@ export class DeviceMemory {
   }
 
   /** Remember that `account` logged in from this device (minting a device id if needed). */
-  async markKnown(req: Request, res: Response, account: string, rawDevice: string | undefined, seenAt?: number): Promise<void> {
+  markKnown(req: Request, res: Response, account: string, rawDevice: string | undefined, seenAt?: number): Promise<void> | undefined {
     // A device remembered within the last day needs no write: returning users, the bulk of
-    // logins, then cost the shield one read.
-    if (rawDevice !== undefined && seenAt !== undefined && this.deps.now() - seenAt < DEVICE_REFRESH_MS) return;
+    // logins, then cost the shield one read (and no promise to wait for).
+    if (rawDevice !== undefined && seenAt !== undefined && this.deps.now() - seenAt < DEVICE_REFRESH_MS) return undefined;
+    return this.rememberCookie(req, res, account, rawDevice);
+  }
+
+  private async rememberCookie(req: Request, res: Response, account: string, rawDevice: string | undefined): Promise<void> {
     const raw = rawDevice ?? this.deps.cookie.mint();
     await this.remember(account, this.deps.key('dev', raw));
     this.deps.cookie.write(req, res, raw);

@@ -257,9 +257,8 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
    * quality on a known one). Store trouble while recording never fails the request.
    */
   async settle(req: Request, res: Response, assessment: Assessment, s: Settlement): Promise<Decision> {
-    if (s.counts !== 'nothing') {
-      await recordOutcome(this.run, this.config, assessment, s.counts, s.facts ?? {}, s.alsoCount).catch(() => undefined);
-    }
+    const recording = s.counts === 'nothing' ? undefined : recordOutcome(this.run, this.config, assessment, s.counts, s.facts ?? {}, s.alsoCount);
+    if (recording) await recording.catch(() => undefined);
     const verdict = s.verdict ?? assessment;
     const action = verdict.action;
     const enforcedBlock = !s.monitor && action === 'block';
@@ -279,11 +278,9 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     });
     setShield(req, { decision });
     if (s.signIn) {
-      try {
-        await this.devices.markKnown(req, res, assessment.ids.account, assessment.ctx.rawDevice, assessment.deviceSeenAt);
-      } catch {
-        // Not remembering a device only means the next login is stepped up again.
-      }
+      const remembering = this.devices.markKnown(req, res, assessment.ids.account, assessment.ctx.rawDevice, assessment.deviceSeenAt);
+      // Not remembering a device only means the next login is stepped up again.
+      if (remembering) await remembering.catch(() => undefined);
       if (assessment.deviceKnown && !assessment.passwordFlags) {
         learnPasswordLater({ run: this.run, lists: this.lists, options: this.config.password, logger: this.config.logger }, assessment.ids.account, s.signIn.address, s.signIn.password);
       }

@@ -53,22 +53,38 @@ function evidenceWeight(facts: AttemptFacts): number {
 
 /**
  * Feed an attempt's outcome back into velocity and the wave: one `add` for every counter
- * (plus `also`, counters the route keeps of its own), and only when something changes. A
- * returning user's success adds nothing: no second round trip.
+ * (plus `also`, counters the route keeps of its own), and only when something changes; then
+ * undefined, so a returning user's success costs no second round trip and no extra tick.
  */
-export async function recordOutcome(
+export function recordOutcome(
   run: Run,
   config: ResolvedConfig,
   assessment: Assessment,
   outcome: AttemptOutcome,
   facts: AttemptFacts,
   also: readonly CounterRef[] = [],
+): Promise<void> | undefined {
+  const inc: NamedIncrement[] = outcomeIncrements(assessment, outcome, facts);
+  for (const ref of also) inc.push({ ...ref, points: 1, name: undefined });
+  // Reset consecutive failures only when there are some.
+  const reset = outcome === 'success' && (assessment.counters.get('ipAccount')?.consumed ?? 0) > 0;
+  // A returning user's success changes nothing: no write, not even a promise to wait for.
+  if (inc.length === 0 && !reset) return undefined;
+  return writeOutcome(run, config, assessment, outcome, facts, inc, reset);
+}
+
+async function writeOutcome(
+  run: Run,
+  config: ResolvedConfig,
+  assessment: Assessment,
+  outcome: AttemptOutcome,
+  facts: AttemptFacts,
+  inc: readonly NamedIncrement[],
+  reset: boolean,
 ): Promise<void> {
   const { counters, refs } = assessment;
-  const inc: NamedIncrement[] = [...outcomeIncrements(assessment, outcome, facts), ...also.map((ref) => ({ ...ref, points: 1, name: undefined }))];
   const totals = inc.length > 0 ? await run((s) => s.add(inc)) : [];
-  // Reset consecutive failures only when there are some: a returning user costs no extra call.
-  if (outcome === 'success' && (counters.get('ipAccount')?.consumed ?? 0) > 0) await run((s) => s.reset([refs.ipAccount]));
+  if (reset) await run((s) => s.reset([refs.ipAccount]));
   const i = inc.findIndex((entry) => entry.name === 'evidence');
   const evidence = i < 0 ? undefined : totals[i]?.consumed;
   if (evidence !== undefined && evidence <= evidenceWeight(facts)) {
