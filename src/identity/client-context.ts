@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import type { Request } from 'express';
 import type { Keyer } from './keyer.js';
+import { MemoCache } from './memo-cache.js';
 import type { Logger } from '../config/logger.js';
 
 /** A request reduced to what signals need, every identifier HMAC-keyed. */
@@ -29,18 +30,24 @@ export class ContextReader {
   ) {}
 
   read(req: Request, rawDevice: string | undefined): RequestContext {
-    const parsed = parseClientAddress(this.clientAddress(req));
+    const address = this.clientAddress(req);
+    // Returning clients come back from the same address: parsing and keying it once per
+    // address (bounded memo) saves a parse and three HMAC lookups per request.
+    const source = this.sources.get(address, () => this.keySource(address));
     const device = rawDevice === undefined ? undefined : this.key('dev', rawDevice);
-    if (!parsed) {
-      // Whatever does not parse is one source: rotating junk (or ports) must not mint new ones.
-      return { ip: this.key('ip', UNPARSED), subnet: this.key('net', UNPARSED), device, rawDevice };
-    }
+    return { ...source, device, rawDevice };
+  }
+
+  private readonly sources = new MemoCache<Pick<RequestContext, 'ip' | 'subnet' | 'site'>>(50_000);
+
+  private keySource(address: string): Pick<RequestContext, 'ip' | 'subnet' | 'site'> {
+    const parsed = parseClientAddress(address);
+    // Whatever does not parse is one source: rotating junk (or ports) must not mint new ones.
+    if (!parsed) return { ip: this.key('ip', UNPARSED), subnet: this.key('net', UNPARSED) };
     return {
       ip: this.key('ip', parsed.toNormalizedString()),
       subnet: this.key('net', subnetOf(parsed)),
       site: parsed.kind() === 'ipv6' ? this.key('net', siteOf(parsed as ipaddr.IPv6)) : undefined,
-      device,
-      rawDevice,
     };
   }
 

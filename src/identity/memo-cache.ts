@@ -13,12 +13,21 @@ export class MemoCache<V> {
     const hit = this.map.get(key);
     if (hit !== undefined) return hit;
     const value = compute();
+    this.set(key, value);
+    return value;
+  }
+
+  /** The remembered value, if any (nothing is computed). */
+  peek(key: string): V | undefined {
+    return this.map.get(key);
+  }
+
+  set(key: string, value: V): void {
     if (this.map.size >= this.max) {
       const oldest = this.map.keys().next();
       if (!oldest.done) this.map.delete(oldest.value);
     }
     this.map.set(key, value);
-    return value;
   }
 
   clear(): void {
