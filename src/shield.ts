@@ -17,7 +17,7 @@ import { jsonErrorHandler } from './http/responses.js';
 import {
   type CredentialChangeRouteOptions,
   changeSettings,
-  checkRouteOptions,
+  resolveRouteOptions,
   credentialChangeShape,
   type LoginRouteOptions,
   loginSettings,
@@ -73,20 +73,18 @@ export function createShield(options: ShieldOptions = {}): Shield {
 
   const shield: Shield = {
     login: (routeOptions) => {
-      checkRouteOptions('login', loginShape, routeOptions);
-      return loginGuard(engine, routeOptions, loginSettings(config, routeOptions));
+      const resolved = resolveRouteOptions('login', loginShape, routeOptions);
+      return loginGuard(engine, resolved, loginSettings(config, resolved));
     },
     stepUp: (routeOptions) => {
-      checkRouteOptions('stepUp', stepUpShape, routeOptions);
-      return stepUpGuard(engine, routeOptions);
+      return stepUpGuard(engine, resolveRouteOptions('stepUp', stepUpShape, routeOptions));
     },
     credentialChange: (kind, routeOptions) => {
-      checkRouteOptions('credentialChange', credentialChangeShape, routeOptions);
-      return credentialChangeGuard(engine, locks, kind, routeOptions, changeSettings(config, kind, routeOptions));
+      const resolved = resolveRouteOptions('credentialChange', credentialChangeShape, routeOptions);
+      return credentialChangeGuard(engine, locks, kind, resolved, changeSettings(config, kind, resolved));
     },
     withdrawals: (routeOptions) => {
-      checkRouteOptions('withdrawals', withdrawalsShape, routeOptions);
-      return withdrawalGuard(engine, locks, routeOptions);
+      return withdrawalGuard(engine, locks, resolveRouteOptions('withdrawals', withdrawalsShape, routeOptions));
     },
     locks,
     knownDevices: async (email) =>

@@ -4,8 +4,8 @@ import type { GetUser, SessionUser } from '../http/session-user.js';
 import type { AccountLookup, AuthResult } from '../routes/callbacks.js';
 import type { ChangeSettings } from '../routes/credential-change/guard.js';
 import type { LoginSettings } from '../routes/login.js';
-import { checkThresholds, type ResolvedConfig } from './config.js';
-import { boolean, fn, type Input, number, object, resolveShape, type Shape, string, union } from './schema.js';
+import { checkThresholds, type ResolvedConfig, type Thresholds } from './config.js';
+import { boolean, fn, type Input, number, object, type Output, resolveShape, type Shape, string, union } from './schema.js';
 
 /**
  * What each route guard accepts, declared once (type and check): a misspelt route option
@@ -106,8 +106,13 @@ export type StepUpRouteOptions = Input<typeof stepUpShape>;
 export type CredentialChangeRouteOptions = Input<typeof credentialChangeShape>;
 export type WithdrawalRouteOptions = Input<typeof withdrawalsShape>;
 
+/** Route options as the guards use them: checked, the route's own defaults filled in. */
+export type ResolvedLogin = Output<typeof loginShape>;
+export type ResolvedStepUp = Output<typeof stepUpShape>;
+export type ResolvedCredentialChange = Output<typeof credentialChangeShape>;
+
 /** Check a route's options at mount (unknown, mistyped or missing callbacks); throws `ShieldConfigError`. */
-export function checkRouteOptions<S extends Shape>(route: string, shape: S, options: unknown): void {
+export function resolveRouteOptions<S extends Shape>(route: string, shape: S, options: unknown): Output<S> {
   if (options === undefined || options === null || typeof options !== 'object') {
     const required = Object.entries(shape).filter(([, field]) => field.isRequired).map(([name]) => name);
     throw new ShieldConfigError(
@@ -116,25 +121,28 @@ export function checkRouteOptions<S extends Shape>(route: string, shape: S, opti
       `Pass { ${required.map((name) => `${name}: async (...) => ...`).join(', ')} }.`,
     );
   }
-  resolveShape(shape, options, `shield.${route}() options`);
+  return resolveShape(shape, options, `shield.${route}() options`);
+}
+
+/** A route's thresholds over the shield's (either may be set alone), checked together. */
+function mergeThresholds(name: string, base: Thresholds, own: { challenge: number | undefined; block: number | undefined }): Thresholds {
+  return checkThresholds(name, { challenge: own.challenge ?? base.challenge, block: own.block ?? base.block });
 }
 
 /** A login route's settings: its own options over the shield's. */
-export function loginSettings(config: ResolvedConfig, options: LoginRouteOptions): LoginSettings {
+export function loginSettings(config: ResolvedConfig, options: ResolvedLogin): LoginSettings {
   return {
-    thresholds: checkThresholds('login thresholds', { ...config.thresholds, ...options.thresholds }),
+    thresholds: mergeThresholds('login thresholds', config.thresholds, options.thresholds),
     monitor: options.monitor ?? config.monitor,
     failOpen: options.failOpen ?? config.failOpen,
-    emailField: options.fields?.email ?? 'email',
-    passwordField: options.fields?.password ?? 'password',
   };
 }
 
 /** A credential-change route's settings: its own options over the shield's. */
-export function changeSettings(config: ResolvedConfig, kind: string, options: CredentialChangeRouteOptions): ChangeSettings {
+export function changeSettings(config: ResolvedConfig, kind: string, options: ResolvedCredentialChange): ChangeSettings {
   const { maxSessionAgeSec, staleSessionPoints } = config.credentialChange;
   return {
-    thresholds: checkThresholds(`${kind} thresholds`, { ...config.credentialChange.thresholds, ...options.thresholds }),
+    thresholds: mergeThresholds(`${kind} thresholds`, config.credentialChange.thresholds, options.thresholds),
     monitor: options.monitor ?? config.monitor,
     session: { maxSessionAgeSec, staleSessionPoints },
     password: config.password,

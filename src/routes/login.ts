@@ -7,15 +7,13 @@ import { badRequest, invalidCredentials, stepUpRequired, tooManyAttempts, unavai
 import type { AccountLookup, AuthResult } from './callbacks.js';
 import { stringField } from '../http/body.js';
 import { MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH } from '../http/limits.js';
-import type { LoginRouteOptions } from '../config/route-options.js';
+import type { ResolvedLogin } from '../config/route-options.js';
 
 /** A login route's options with the shield's defaults filled in, checked at mount. */
 export interface LoginSettings {
   readonly thresholds: Thresholds;
   readonly monitor: boolean;
   readonly failOpen: boolean;
-  readonly emailField: string;
-  readonly passwordField: string;
 }
 
 /**
@@ -25,14 +23,14 @@ export interface LoginSettings {
  * was right (no validity oracle), and on success hands over to the app's handler with
  * `req.shield.userId` set.
  */
-export function loginGuard(engine: ShieldEngine, options: LoginRouteOptions, settings: LoginSettings): RequestHandler {
+export function loginGuard(engine: ShieldEngine, options: ResolvedLogin, settings: LoginSettings): RequestHandler {
   const { thresholds, monitor, failOpen } = settings;
 
   return async (req: Request, res: Response, next: NextFunction) => {
     const startedAt = performance.now();
-    const email = stringField(req.body, settings.emailField, MAX_EMAIL_LENGTH);
+    const email = stringField(req.body, options.fields.email, MAX_EMAIL_LENGTH);
     if (!email.ok) return badRequest(res, email.detail);
-    const password = stringField(req.body, settings.passwordField, MAX_PASSWORD_LENGTH);
+    const password = stringField(req.body, options.fields.password, MAX_PASSWORD_LENGTH);
     if (!password.ok) return badRequest(res, password.detail);
     const step = { route: options.name ?? req.path, kind: 'login', monitor, startedAt } as const;
 

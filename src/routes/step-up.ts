@@ -3,7 +3,7 @@ import type { ShieldEngine } from '../engine/engine.js';
 import { stringField } from '../http/body.js';
 import { MAX_CHALLENGE_LENGTH, MAX_CODE_LENGTH } from '../http/limits.js';
 import { badRequest, invalidCode, invalidCredentials, tooManyAttempts, unavailable } from '../http/responses.js';
-import type { StepUpRouteOptions } from '../config/route-options.js';
+import type { ResolvedStepUp } from '../config/route-options.js';
 
 /**
  * Completes a login that was answered `step_up_required`. On success the device becomes known
@@ -12,9 +12,8 @@ import type { StepUpRouteOptions } from '../config/route-options.js';
  * (`invalid_credentials`) and this device's next login with the right password passes without
  * another code; a stranger without the factor only ever sees `invalid_code`.
  */
-export function stepUpGuard(engine: ShieldEngine, options: StepUpRouteOptions): RequestHandler {
-  const challengeField = options.fields?.challenge ?? 'challenge';
-  const codeField = options.fields?.code ?? 'code';
+export function stepUpGuard(engine: ShieldEngine, options: ResolvedStepUp): RequestHandler {
+  const { challenge: challengeField, code: codeField } = options.fields;
 
   return async (req: Request, res: Response, next: NextFunction) => {
     const challenge = stringField(req.body, challengeField, MAX_CHALLENGE_LENGTH);

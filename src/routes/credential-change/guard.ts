@@ -13,7 +13,7 @@ import { checkCurrentPassword, guessCounter, guessingReasons } from './current-p
 import { readChangeFields } from './fields.js';
 import { vetNewPassword } from './new-password.js';
 import { changeStepUp } from './step-up.js';
-import type { CredentialChangeRouteOptions } from '../../config/route-options.js';
+import type { ResolvedCredentialChange } from '../../config/route-options.js';
 
 /** A credential-change route's settings with the shield's defaults filled in, checked at mount. */
 export interface ChangeSettings {
@@ -33,7 +33,7 @@ const PASSWORD_KINDS = new Set(['password', 'password-reset']);
  * change's full lock duration before the app's handler runs, and once that handler answers 2xx
  * records the lock (`locks/commit-change.ts`).
  */
-export function credentialChangeGuard(engine: ShieldEngine, locks: Locks, kind: string, options: CredentialChangeRouteOptions, settings: ChangeSettings): RequestHandler {
+export function credentialChangeGuard(engine: ShieldEngine, locks: Locks, kind: string, options: ResolvedCredentialChange, settings: ChangeSettings): RequestHandler {
   locks.assertKind(kind);
   const newPasswordField = options.newPasswordField ?? (PASSWORD_KINDS.has(kind) ? 'newPassword' : undefined);
   const currentPasswordField = options.currentPasswordField ?? 'currentPassword';
