@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { checkCounterSpec, checkKey, checkLockArguments, checkPoints, checkTtl } from './checks.js';
 import { StoreConfigError, type StoreFailureReason, StoreUnavailableError } from './errors.js';
 import { EXTEND_LOCK_LUA, INCREMENT_LUA, REFUND_LUA } from './redis-scripts.js';
 import { parseRedisTarget, type RedisTarget } from './redis-url.js';
@@ -211,10 +212,7 @@ export class RedisStore implements Store {
   }
 
   async add(increments: readonly CounterIncrement[]): Promise<CounterValue[]> {
-    const work = increments.map(({ spec, key, points }) => {
-      if (!Number.isInteger(points)) throw new RangeError(`points must be an integer, got ${points}`);
-      return { limiter: this.limiter(spec), key: checkKey(key), points };
-    });
+    const work = increments.map(({ spec, key, points }) => ({ limiter: this.limiter(spec), key: checkKey(key), points: checkPoints(points) }));
     if (work.length === 0) return [];
     // All penalties are issued before any reply is awaited, so they share one round trip (per
     // node, concurrently, on a Cluster).
@@ -240,7 +238,7 @@ export class RedisStore implements Store {
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     const k = this.key(key);
-    const px = ttlToMs(ttlMs);
+    const px = checkTtl(ttlMs);
     await this.run('set', () => this.client.set(k, value, 'PX', px));
   }
 
@@ -257,7 +255,7 @@ export class RedisStore implements Store {
 
   async increment(key: string, ttlMs: number): Promise<number> {
     const k = this.key(key);
-    const px = ttlToMs(ttlMs);
+    const px = checkTtl(ttlMs);
     return Number(await this.run('increment', () => this.scripts.accountShieldIncrement(k, px)));
   }
 
@@ -269,13 +267,7 @@ export class RedisStore implements Store {
 
   async extendLock(key: string, reason: LockReason, now: number, maxReasons: number): Promise<LockRecord> {
     const k = this.key(key);
-    if (!Number.isFinite(reason.until) || !Number.isFinite(reason.at)) {
-      throw new RangeError('reason.at and reason.until must be finite epoch milliseconds');
-    }
-    if (!Number.isFinite(now)) throw new RangeError(`now must be finite, got ${now}`);
-    if (!(Number.isInteger(maxReasons) && maxReasons >= 1)) {
-      throw new RangeError(`maxReasons must be a positive integer, got ${maxReasons}`);
-    }
+    checkLockArguments(reason, now, maxReasons);
     const raw = await this.run('extendLock', () =>
       this.scripts.accountShieldExtendLock(k, JSON.stringify(reason), now, maxReasons),
     );
@@ -316,7 +308,7 @@ export class RedisStore implements Store {
     const id = `${spec.name}\0${spec.points}\0${spec.durationSec}`;
     let limiter = this.limiters.get(id);
     if (!limiter) {
-      checkSpec(spec);
+      checkCounterSpec(spec, true);
       limiter = new RateLimiterRedis({
         storeClient: this.client,
         useRedisPackage: false,
@@ -483,27 +475,6 @@ function isLockRecord(value: unknown): value is LockRecord {
         typeof (reason as LockReason).until === 'number',
     )
   );
-}
-
-function checkKey(key: string): string {
-  if (typeof key !== 'string' || key.length === 0) throw new RangeError('store keys must be non-empty strings');
-  return key;
-}
-
-function checkSpec(spec: CounterSpec): void {
-  if (typeof spec.name !== 'string' || spec.name.length === 0 || /[{}]/.test(spec.name)) {
-    // A brace in the family name would become the hash tag of every counter in it.
-    throw new RangeError(`counter family name ${JSON.stringify(spec.name)} must be non-empty without { or }`);
-  }
-  if (!(Number.isInteger(spec.durationSec) && spec.durationSec >= 1)) {
-    // rate-limiter-flexible's Redis limiter works in whole seconds and treats 0 as "never expires".
-    throw new RangeError(`counter family ${spec.name}: durationSec must be a whole number >= 1, got ${spec.durationSec}`);
-  }
-}
-
-function ttlToMs(ttlMs: number): number {
-  if (!(Number.isFinite(ttlMs) && ttlMs > 0)) throw new RangeError(`ttlMs must be a positive number, got ${ttlMs}`);
-  return Math.ceil(ttlMs);
 }
 
 function positiveMs(value: number | undefined, fallback: number, option: string): number {
