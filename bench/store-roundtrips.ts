@@ -182,7 +182,7 @@ async function redisBackend(impls: readonly Implementation[], redis: RedisProces
     const counter = new FlightCounter();
     const proxy = await startTcpProxy(redis.port, counter);
     const client = new Redis(proxy.port, '127.0.0.1', modules.redisClientOptions(TIMEOUT_MS));
-    counted.set(label, { store: new modules.RedisStore({ client }), counter, ports: [redis.port] });
+    counted.set(label, { store: new modules.RedisStore({ client, commandTimeoutMs: TIMEOUT_MS }), counter, ports: [redis.port] });
     closers.push(async () => {
       client.disconnect();
       await proxy.close();
@@ -205,7 +205,7 @@ async function clusterBackend(impls: readonly Implementation[], cluster: RedisCl
       proxies.map((proxy) => ({ host: '127.0.0.1', port: proxy.port })),
       { ...modules.clusterClientOptions(TIMEOUT_MS), natMap, slotsRefreshInterval: 0 },
     );
-    counted.set(label, { store: new modules.RedisStore({ client }), counter, ports });
+    counted.set(label, { store: new modules.RedisStore({ client, commandTimeoutMs: TIMEOUT_MS }), counter, ports });
     closers.push(async () => {
       client.disconnect();
       await Promise.all(proxies.map((proxy) => proxy.close()));

@@ -12,8 +12,8 @@
  * already failed for this account: no accounts-per-IP increment), the account's two counters
  * sharing one. On three masters, where each untagged slot falls on a node at random, a read
  * touches all three nodes ~97 % of the time and an add ~70–80 % (simulated over 20,000 random
- * decisions with this layout). One script call per slot group, all sent at once,
- * so one round trip per node (see RedisStore).
+ * decisions with this layout). One script call per slot group, the calls for one node as one
+ * pipeline, all nodes at once: one round trip per node (see RedisStore).
  */
 
 /** Redis Cluster hash slot of a key (CRC16/XMODEM of its hash tag, or of the whole key). */

@@ -5,7 +5,7 @@ import { type CounterReply, type CounterSink, RateLimiterBatchedRedis } from './
 import { checkCounterSpec, checkKey, checkLockArguments, checkPoints, checkTtl } from './checks.js';
 import { StoreConfigError, type StoreFailureReason, StoreUnavailableError } from './errors.js';
 import { EXTEND_LOCK_LUA, INCREMENT_LUA, READ_LUA, UPSERT_LUA } from './redis-scripts.js';
-import { slotGroups } from './redis-slots.js';
+import { keySlot, slotGroups } from './redis-slots.js';
 import { parseRedisTarget, type RedisTarget } from './redis-url.js';
 import type {
   CounterIncrement,
@@ -141,9 +141,9 @@ export function createRedisStoreFromUrl(
  * value and TTL and every key's value; `add` hands each increment to rate-limiter-flexible (one
  * limiter per counter family, over this store's own storage, see RateLimiterBatchedRedis), which
  * gives it back here to be sent with the others as one script call. On a Cluster a script's
- * keys must share a slot, so there is one call per slot group, all sent before any reply is
- * awaited: one round trip per node involved, all nodes at once (see `redis-slots.ts` for how
- * many a login decision touches).
+ * keys must share a slot, so there is one call per slot group, and the calls for one node go
+ * out together as one pipeline: one round trip per node involved, all nodes at once (see
+ * `redis-slots.ts` for how many a login decision touches).
  *
  * Key layout (P = prefix): counters `P` + `rl:<family>:<key>` (as RateLimiterRedis lays them
  * out), everything else `P` + key. Keys keep the caller's `{hash tag}` as their first brace
@@ -412,19 +412,61 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Send script calls and resolve with their replies, in order. Every call is written before any
+   * Send script calls and resolve with their replies, in order; every call is written before any
    * reply is awaited, so a batch costs one round trip per node it involves, all nodes at once.
-   * On a Cluster ioredis routes each call by its slot and follows MOVED/ASK redirections (a
-   * resharding, a failover) on its own. A pipeline per node would save a write per extra call
-   * but costs as much CPU in ioredis's pipeline machinery as it saves (bench/store-roundtrips.ts)
-   * and would need those redirections handled here.
+   *
+   * On a Cluster the calls for one node go as one pipeline. Besides saving writes, that is what
+   * keeps a burst safe while ioredis is still opening a node's connection (it opens them on
+   * first use): with the offline queue off, a second direct command to a connecting node is
+   * refused and retried on a random node, which answers MOVED; a pipeline waits in the node's
+   * own queue. A call the node answers with MOVED, ASK or TRYAGAIN (a resharding, a failover
+   * since ioredis mapped the slot) is sent again on its own, which ioredis redirects.
    */
-  private sendScripts(calls: readonly ScriptCall[]): Promise<unknown[]> {
-    return Promise.all(calls.map((call) => this.callScript(call)));
+  private async sendScripts(calls: readonly ScriptCall[]): Promise<unknown[]> {
+    const cluster = this.cluster;
+    if (!cluster || calls.length === 1) return Promise.all(calls.map((call) => this.callScript(call)));
+    const perNode = new Map<string, number[]>();
+    calls.forEach((call, i) => {
+      const slot = keySlot(String(call.keys[0]));
+      // Slots ioredis has not mapped yet get a pipeline each, which ioredis routes.
+      const nodes = cluster.slots[slot];
+      const id = nodes && nodes.length > 0 ? nodes.join(';') : `slot:${slot}`;
+      const group = perNode.get(id);
+      if (group) group.push(i);
+      else perNode.set(id, [i]);
+    });
+    const replies: unknown[] = new Array(calls.length);
+    await Promise.all(
+      [...perNode.values()].map(async (indexes) => {
+        const pipeline = cluster.pipeline();
+        // A pipeline's script methods queue the call and return the pipeline; replies come from exec().
+        const queue = pipeline as unknown as Record<ScriptName, (numKeys: number, ...keysThenArgs: ScriptArg[]) => unknown>;
+        for (const i of indexes) {
+          const call = calls[i] as ScriptCall;
+          queue[call.script](call.keys.length, ...call.keys, ...call.args);
+        }
+        const results = await pipeline.exec();
+        if (!results) throw new Error('pipeline was discarded');
+        await Promise.all(
+          results.map(async ([error, value], j) => {
+            const i = indexes[j] as number;
+            if (!error) replies[i] = value;
+            else if (/^(MOVED|ASK|TRYAGAIN)\b/.test(error.message)) replies[i] = await this.callScript(calls[i] as ScriptCall);
+            else throw error;
+          }),
+        );
+      }),
+    );
+    return replies;
   }
 
+  /** Never throws: a client that refuses a call synchronously rejects it like any other failure. */
   private callScript(call: ScriptCall): Promise<unknown[]> {
-    return this.scripts[call.script](call.keys.length, ...call.keys, ...call.args);
+    try {
+      return this.scripts[call.script](call.keys.length, ...call.keys, ...call.args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** One deadline per store call, however many commands and nodes the call involves. */

@@ -66,13 +66,13 @@ describe('RedisStore on a Cluster', () => {
 });
 
 describe('RedisStore when a slot moves behind the client', () => {
-  it('calls the old owner answers with MOVED are redirected, and the whole read still succeeds', async () => {
+  it('a call the old owner answers with MOVED is sent again on its own, and the whole read still succeeds', async () => {
     const store = new RedisStore({ url: cluster.urls, commandTimeoutMs: 2000 });
     try {
       await store.read({ counters: [], keys: [uid()] }); // connected, slot map loaded
       const owners = await slotOwners(cluster.nodes[0]!.port);
       // An empty slot to move (no keys to migrate), and a key staying on the same node, so that
-      // of the two calls the read sends that node only one is redirected.
+      // the read sends that node a pipeline of two calls and only one of them is redirected.
       const moving = await keyWhere(async (slot) => (await redisCall(owners(slot).port, 'CLUSTER', 'COUNTKEYSINSLOT', slot)) === 0);
       const from = owners(keySlot(`as:v1:${moving}`));
       const staying = await keyWhere(async (slot) => owners(slot).id === from.id && slot !== keySlot(`as:v1:${moving}`));
