@@ -1,186 +1,333 @@
 /**
- * Commands and network round trips per store call, and read latency of the Redis stores
- * relative to the memory store, measured in the same run (so the ratio, not the absolute
- * numbers, is what carries across machines).
+ * What the stores cost per login decision: commands and network round trips per call, and
+ * microseconds (wall and this process's CPU) per `read` and per `add`, on the memory store, one
+ * Redis and a 3-node Redis Cluster — optionally against another version of `src/` in the same
+ * run, interleaved round by round, so before/after ratios do not depend on how busy the machine
+ * was at the time.
  *
- *   npx tsx bench/store-roundtrips.ts [--iterations 2000] [--no-cluster]
+ *   npx tsx bench/store-roundtrips.ts [--rounds 7] [--calls 2000] [--only memory,redis,redis-cluster] [--baseline DIR]
  *
- * Starts its own redis-server processes on free ports and stops them afterwards.
+ * DIR holds another version's `src/` (inside this checkout, so `node_modules` resolves), e.g.:
+ *
+ *   mkdir -p .tmp/before && git archive main src | tar -x -C .tmp/before
+ *   npx tsx bench/store-roundtrips.ts --baseline .tmp/before
+ *
+ * The decision is the shield's own (`velocityRefs` + the keys `core.assess` reads, IPv6 so all
+ * nine counters are read): a returning user's success is one `read`; a failure is that `read`
+ * plus one `add` of the six or seven increments `core.record` makes. Starts its own
+ * redis-server processes on free ports and stops them afterwards.
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
-import { MemoryStore } from '../src/stores/memory.js';
-import { clusterClientOptions, RedisStore, redisClientOptions } from '../src/stores/redis.js';
-import type { CounterRef, CounterSpec, Store } from '../src/stores/store.js';
+import { resolveConfig } from '../src/config.js';
+import { storeKeys } from '../src/keys.js';
+import { counterSpecs, refList, velocityRefs, waveBucket } from '../src/signals/velocity.js';
+import type { CounterIncrement, ReadRequest, Store } from '../src/stores/store.js';
 import { type RedisCluster, type RedisProcess, startRedis, startRedisCluster } from '../test/support/redis.js';
 import { commandCalls } from '../test/support/resp.js';
 import { FlightCounter, startTcpProxy, type TcpProxy } from '../test/support/tcp-proxy.js';
 
 const args = process.argv.slice(2);
-const iterations = Number(args[args.indexOf('--iterations') + 1]) || 2000;
-const withCluster = !args.includes('--no-cluster');
+const option = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const ROUNDS = Number(option('rounds') ?? 7);
+const CALLS = Number(option('calls') ?? 2000);
+const only = new Set((option('only') ?? 'memory,redis,redis-cluster').split(','));
+const baselineDir = option('baseline');
+/** Generous: this measures cost, not behaviour under faults, and a loaded machine stalls. */
+const TIMEOUT_MS = 10_000;
 
-const families: CounterSpec[] = [
-  { name: 'b_ip', points: 20, durationSec: 900 },
-  { name: 'b_subnet', points: 60, durationSec: 900 },
-  { name: 'b_ipacct', points: 5, durationSec: 900 },
-  { name: 'b_accts_ip', points: 10, durationSec: 3600 },
-  { name: 'b_acct', points: 10, durationSec: 3600 },
-  { name: 'b_wave', points: 30, durationSec: 60 },
-];
+// ---- the stores under test: this checkout, and optionally a baseline `src/` ----
 
-let sequence = 0;
-function decision(): { counters: CounterRef[]; keys: string[] } {
-  const id = (sequence++).toString(36);
-  const account = `acct${id}`;
-  return {
-    counters: families.map((spec, i) => ({ spec, key: i % 2 ? `{${account}}:ip${id}` : `ip${id}` })),
-    keys: [`dev:{${account}}:d${id}`, `pwq:{${account}}`, `chg:{${account}}`, `lock:{${account}}`],
-  };
+interface StoreModules {
+  MemoryStore: new () => Store;
+  RedisStore: new (options: { client?: Redis | Cluster; url?: string | readonly string[]; commandTimeoutMs?: number }) => Store;
+  /** The first argument was the ioredis command timeout before, the connect timeout now: either is fine here. */
+  redisClientOptions: (timeoutMs?: number) => object;
+  clusterClientOptions: (timeoutMs?: number) => object;
 }
 
-async function commandsDuring(ports: number[], work: () => Promise<unknown>): Promise<number> {
-  const total = async () => {
-    let sum = 0;
+interface Implementation {
+  readonly label: string;
+  readonly modules: StoreModules;
+}
+
+async function load(label: string, srcDir: string): Promise<Implementation> {
+  const from = (file: string) => import(pathToFileURL(resolve(srcDir, 'stores', file)).href);
+  const [memory, redis] = await Promise.all([from('memory.ts'), from('redis.ts')]);
+  return { label, modules: { ...memory, ...redis } as StoreModules };
+}
+
+// ---- the decision ----
+
+const config = resolveConfig({ secret: 'store-roundtrips-bench-secret-0123456789abcdef' });
+const specs = counterSpecs(config);
+/** Distinct (account, source) pairs the calls cycle through: some counters exist, most keys repeat. */
+const POOL = 1000;
+
+interface Decision {
+  readonly read: ReadRequest;
+  /** What `core.record` adds on a failure of an unknown device (the first of this pair). */
+  readonly failure: CounterIncrement[];
+}
+
+function decision(n: number): Decision {
+  const i = n % POOL;
+  const account = `acct${i.toString(36).padStart(20, '0')}`;
+  const device = `dev${i.toString(36).padStart(19, '0')}`;
+  const ids = { account, ip: `ip${i.toString(36).padStart(20, '0')}`, subnet: `net${(i >> 4).toString(36).padStart(19, '0')}`, site: 'site0000000000000000000' };
+  const refs = velocityRefs(specs, ids, waveBucket(Date.now(), config));
+  const read: ReadRequest = {
+    counters: refList(refs).list,
+    keys: [
+      storeKeys.passwordFlags(account),
+      storeKeys.waveFlag(),
+      storeKeys.recentChange(account),
+      storeKeys.waveBaseline(),
+      storeKeys.knownDevice(account, device),
+      storeKeys.secondFactorPass(account, device),
+    ],
+  };
+  const failure = [refs.ip, refs.subnet, refs.site, refs.evidence, refs.ipAccount, refs.account, refs.accountsPerIp].flatMap((ref) =>
+    ref ? [{ ...ref, points: 1 }] : [],
+  );
+  return { read, failure };
+}
+
+const decisions = Array.from({ length: CALLS }, (_, n) => decision(n));
+
+// ---- counting: commands (INFO commandstats, scripts' inner calls included) and round trips ----
+
+async function commandsDuring(ports: readonly number[], work: () => Promise<unknown>): Promise<Record<string, number>> {
+  const sum = async () => {
+    const total: Record<string, number> = {};
     for (const calls of await Promise.all(ports.map(commandCalls))) {
-      for (const [name, count] of Object.entries(calls)) if (name !== 'info') sum += count;
+      for (const [name, count] of Object.entries(calls)) if (name !== 'info') total[name] = (total[name] ?? 0) + count;
     }
-    return sum;
+    return total;
   };
-  const before = await total();
+  const before = await sum();
   await work();
-  return (await total()) - before;
+  const after = await sum();
+  return Object.fromEntries(Object.entries(after).flatMap(([name, count]) => (count > (before[name] ?? 0) ? [[name, count - (before[name] ?? 0)]] : [])));
 }
 
-async function latency(store: Store): Promise<{ p50: number; p99: number; mean: number }> {
-  const requests = Array.from({ length: iterations }, decision);
-  for (const request of requests.slice(0, 200)) await store.read(request);
-  const samples: number[] = [];
-  for (const request of requests) {
-    const started = process.hrtime.bigint();
-    await store.read(request);
-    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? 0;
-  return { p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+interface Shape {
+  /** Commands the client sent: script calls when there are any, else every command. */
+  sent: number;
+  /** What the servers ran, by command (INFO commandstats: a script's inner calls are listed too). */
+  ran: string;
+  trips: number;
+  nodes: number;
 }
 
-interface Target {
-  label: string;
-  /** Store behind a round-trip-counting proxy. */
-  counted: RedisStore;
-  counter: FlightCounter;
-  /** Store on a direct connection, for latency. */
-  direct: RedisStore;
-  ports: number[];
+const SCRIPT_CALLS = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro']);
+
+/**
+ * Neither store mixes plain commands and scripts within one call, so when a call ran scripts,
+ * everything else it ran ran inside them.
+ */
+async function shapeOf(counted: Store, counter: FlightCounter, ports: readonly number[], work: (store: Store) => Promise<unknown>): Promise<Shape> {
+  counter.reset();
+  const delta = await commandsDuring(ports, () => work(counted));
+  const trips = counter.flights;
+  const nodes = counter.chunksByProxy.size;
+  const counts = Object.entries(delta).sort(([a], [b]) => a.localeCompare(b));
+  const scripts = counts.filter(([name]) => SCRIPT_CALLS.has(name)).reduce((a, [, n]) => a + n, 0);
+  const all = counts.reduce((a, [, n]) => a + n, 0);
+  return { sent: scripts > 0 ? scripts : all, ran: counts.map(([name, n]) => `${name} ${n}`).join(', '), trips, nodes };
+}
+
+// ---- timing ----
+
+interface Sample {
+  wallUs: number;
+  cpuUs: number;
+}
+
+async function timeCalls(calls: number, call: (i: number) => Promise<unknown>): Promise<Sample> {
+  const cpu = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) await call(i);
+  const wallUs = Number(process.hrtime.bigint() - t0) / 1000 / calls;
+  const { user, system } = process.cpuUsage(cpu);
+  return { wallUs, cpuUs: (user + system) / calls };
+}
+
+// ---- targets ----
+
+interface Backend {
+  readonly name: 'memory' | 'redis' | 'redis-cluster';
+  /** A store per implementation, on a direct connection, for timing. */
+  readonly timed: Map<string, Store>;
+  /** A store per implementation behind a round-trip-counting proxy (Redis only). */
+  readonly counted: Map<string, { store: Store; counter: FlightCounter; ports: number[] }>;
   close(): Promise<void>;
 }
 
-async function singleTarget(redis: RedisProcess): Promise<Target> {
-  const counter = new FlightCounter();
-  const proxy = await startTcpProxy(redis.port, counter);
-  const client = new Redis(proxy.port, '127.0.0.1', redisClientOptions(2000));
-  const counted = new RedisStore({ client });
-  const direct = new RedisStore({ url: redis.url, commandTimeoutMs: 2000 });
-  return {
-    label: 'redis',
-    counted,
-    counter,
-    direct,
-    ports: [redis.port],
-    close: async () => {
-      await Promise.all([counted.close(), direct.close()]);
+async function memoryBackend(impls: readonly Implementation[]): Promise<Backend> {
+  const timed = new Map(impls.map((impl) => [impl.label, new impl.modules.MemoryStore()]));
+  return { name: 'memory', timed, counted: new Map(), close: async () => void (await Promise.all([...timed.values()].map((s) => s.close()))) };
+}
+
+async function redisBackend(impls: readonly Implementation[], redis: RedisProcess): Promise<Backend> {
+  const closers: (() => Promise<void>)[] = [];
+  const timed = new Map<string, Store>();
+  const counted: Backend['counted'] = new Map();
+  for (const { label, modules } of impls) {
+    timed.set(label, new modules.RedisStore({ url: redis.url, commandTimeoutMs: TIMEOUT_MS }));
+    const counter = new FlightCounter();
+    const proxy = await startTcpProxy(redis.port, counter);
+    const client = new Redis(proxy.port, '127.0.0.1', modules.redisClientOptions(TIMEOUT_MS));
+    counted.set(label, { store: new modules.RedisStore({ client, commandTimeoutMs: TIMEOUT_MS }), counter, ports: [redis.port] });
+    closers.push(async () => {
       client.disconnect();
       await proxy.close();
-    },
-  };
+    });
+  }
+  return { name: 'redis', timed, counted, close: () => closeAll(timed, counted, closers) };
 }
 
-async function clusterTarget(cluster: RedisCluster): Promise<Target> {
-  const counter = new FlightCounter();
-  const proxies: TcpProxy[] = await Promise.all(cluster.nodes.map((node) => startTcpProxy(node.port, counter)));
-  const natMap = Object.fromEntries(
-    cluster.nodes.map((node, i) => [`127.0.0.1:${node.port}`, { host: '127.0.0.1', port: proxies[i]!.port }]),
-  );
-  const client = new Cluster(
-    proxies.map((proxy) => ({ host: '127.0.0.1', port: proxy.port })),
-    { ...clusterClientOptions(2000), natMap, slotsRefreshInterval: 0 },
-  );
-  const counted = new RedisStore({ client });
-  const direct = new RedisStore({ url: cluster.urls, commandTimeoutMs: 2000 });
-  return {
-    label: 'redis-cluster',
-    counted,
-    counter,
-    direct,
-    ports: cluster.nodes.map((node) => node.port),
-    close: async () => {
-      await Promise.all([counted.close(), direct.close()]);
+async function clusterBackend(impls: readonly Implementation[], cluster: RedisCluster): Promise<Backend> {
+  const closers: (() => Promise<void>)[] = [];
+  const timed = new Map<string, Store>();
+  const counted: Backend['counted'] = new Map();
+  const ports = cluster.nodes.map((node) => node.port);
+  for (const { label, modules } of impls) {
+    timed.set(label, new modules.RedisStore({ url: cluster.urls, commandTimeoutMs: TIMEOUT_MS }));
+    const counter = new FlightCounter();
+    const proxies: TcpProxy[] = await Promise.all(cluster.nodes.map((node) => startTcpProxy(node.port, counter, { name: String(node.port) })));
+    const natMap = Object.fromEntries(cluster.nodes.map((node, i) => [`127.0.0.1:${node.port}`, { host: '127.0.0.1', port: proxies[i]!.port }]));
+    const client = new Cluster(
+      proxies.map((proxy) => ({ host: '127.0.0.1', port: proxy.port })),
+      { ...modules.clusterClientOptions(TIMEOUT_MS), natMap, slotsRefreshInterval: 0 },
+    );
+    counted.set(label, { store: new modules.RedisStore({ client, commandTimeoutMs: TIMEOUT_MS }), counter, ports });
+    closers.push(async () => {
       client.disconnect();
       await Promise.all(proxies.map((proxy) => proxy.close()));
-    },
-  };
+    });
+  }
+  return { name: 'redis-cluster', timed, counted, close: () => closeAll(timed, counted, closers) };
 }
+
+async function closeAll(timed: Map<string, Store>, counted: Backend['counted'], closers: (() => Promise<void>)[]): Promise<void> {
+  await Promise.all([...timed.values(), ...[...counted.values()].map((c) => c.store)].map((s) => s.close()));
+  for (const close of closers) await close();
+}
+
+// ---- run ----
+
+type Op = 'read' | 'add';
+const OPS: Record<Op, (store: Store, d: Decision) => Promise<unknown>> = {
+  read: (store, d) => store.read(d.read),
+  add: (store, d) => store.add(d.failure),
+};
+
+function spread(values: readonly number[]): { min: number; median: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { min: sorted[0] ?? NaN, median: sorted[Math.floor(sorted.length / 2)] ?? NaN, max: sorted[sorted.length - 1] ?? NaN };
+}
+
+const fmt = (s: { min: number; median: number; max: number }, digits = 1) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
 
 async function main(): Promise<void> {
-  const redis = await startRedis();
-  const cluster = withCluster ? await startRedisCluster() : undefined;
-  const targets = [await singleTarget(redis), ...(cluster ? [await clusterTarget(cluster)] : [])];
-  const memory = new MemoryStore();
+  const impls = [await load('this', resolve(import.meta.dirname, '../src'))];
+  if (baselineDir) impls.unshift(await load('baseline', resolve(baselineDir, 'src')));
+  const redis = only.has('redis') ? await startRedis() : undefined;
+  const cluster = only.has('redis-cluster') ? await startRedisCluster() : undefined;
+  const backends = [
+    ...(only.has('memory') ? [await memoryBackend(impls)] : []),
+    ...(redis ? [await redisBackend(impls, redis)] : []),
+    ...(cluster ? [await clusterBackend(impls, cluster)] : []),
+  ];
   try {
-    const shape = decision();
+    const example = decisions[0] as Decision;
     console.log(
-      `decision: read ${shape.counters.length} counters + ${shape.keys.length} keys; add ${shape.counters.length} counters; ${iterations} timed reads\n`,
+      `decision: read ${example.read.counters.length} counters + ${example.read.keys.length} keys; a failure adds ${example.failure.length} counters; ` +
+        `${ROUNDS} rounds × ${CALLS} sequential calls per op; implementations: ${impls.map((i) => i.label).join(', ')}; node ${process.version}\n`,
     );
-    const memoryLatency = await latency(memory);
-    const rows: Record<string, string | number>[] = [
-      { store: 'memory', 'read cmds': 0, 'read RTTs': 0, 'add cmds': 0, 'add RTTs': 0, ...format(memoryLatency), 'x memory': 1 },
-    ];
-    for (const target of targets) {
-      // Warm up until every node has a connection: a Cluster client opens them on first use.
-      for (let i = 0; i < 50; i++) {
-        const warm = decision();
-        await target.counted.read(warm);
-        await target.counted.add(warm.counters.map((ref) => ({ ...ref, points: 1 })));
+
+    // Warm up: connections to every node, scripts loaded, slot maps, JIT.
+    for (const backend of backends) {
+      for (const store of [...backend.timed.values(), ...[...backend.counted.values()].map((c) => c.store)]) {
+        for (let i = 0; i < 300; i++) {
+          const d = decisions[i] as Decision;
+          await store.read(d.read);
+          await store.add(d.failure);
+        }
       }
-
-      const request = decision();
-      target.counter.reset();
-      const readCommands = await commandsDuring(target.ports, () => target.counted.read(request));
-      const readTrips = target.counter.flights;
-      target.counter.reset();
-      const addCommands = await commandsDuring(target.ports, () =>
-        target.counted.add(request.counters.map((ref) => ({ ...ref, points: 1 }))),
-      );
-      const addTrips = target.counter.flights;
-
-      const measured = await latency(target.direct);
-      rows.push({
-        store: target.label,
-        'read cmds': readCommands,
-        'read RTTs': readTrips,
-        'add cmds': addCommands,
-        'add RTTs': addTrips,
-        ...format(measured),
-        'x memory': Number((measured.p50 / memoryLatency.p50).toFixed(1)),
-      });
     }
+
+    const shapes: Record<string, string | number>[] = [];
+    for (const backend of backends) {
+      for (const [label, { store, counter, ports }] of backend.counted) {
+        const d = decision(POOL + 7);
+        for (const op of ['read', 'add'] as const) {
+          const shape = await shapeOf(store, counter, ports, (s) => OPS[op](s, d));
+          shapes.push({ backend: backend.name, impl: label, op, 'cmds sent': shape.sent, 'round trips': shape.trips, 'nodes reached': shape.nodes, 'server ran': shape.ran });
+        }
+      }
+    }
+    if (shapes.length > 0) {
+      console.log('Commands and round trips per call (one decision; a success is one read, a failure a read and an add):');
+      console.table(shapes);
+    }
+
+    const samples = new Map<string, Sample[]>();
+    const keyOf = (backend: string, label: string, op: Op) => `${backend}\0${label}\0${op}`;
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order so neither implementation always runs first (or right after a GC).
+      const order = round % 2 ? [...impls].reverse() : impls;
+      for (const backend of backends) {
+        for (const impl of order) {
+          const store = backend.timed.get(impl.label) as Store;
+          for (const op of ['read', 'add'] as const) {
+            const offset = round * 7919;
+            const sample = await timeCalls(CALLS, (i) => OPS[op](store, decisions[(i + offset) % CALLS] as Decision));
+            const key = keyOf(backend.name, impl.label, op);
+            samples.set(key, [...(samples.get(key) ?? []), sample]);
+          }
+        }
+      }
+    }
+
+    const rows: Record<string, string>[] = [];
+    for (const backend of backends) {
+      for (const op of ['read', 'add'] as const) {
+        for (const impl of impls) {
+          const mine = samples.get(keyOf(backend.name, impl.label, op)) ?? [];
+          const row: Record<string, string> = {
+            backend: backend.name,
+            op,
+            impl: impl.label,
+            'wall µs/call': fmt(spread(mine.map((s) => s.wallUs)), backend.name === 'memory' ? 2 : 1),
+            'cpu µs/call': fmt(spread(mine.map((s) => s.cpuUs)), backend.name === 'memory' ? 2 : 1),
+          };
+          if (impl.label !== 'baseline' && baselineDir) {
+            const base = samples.get(keyOf(backend.name, 'baseline', op)) ?? [];
+            row['wall ÷ baseline'] = fmt(spread(mine.map((s, i) => s.wallUs / (base[i]?.wallUs ?? NaN))), 2);
+            row['cpu ÷ baseline'] = fmt(spread(mine.map((s, i) => s.cpuUs / (base[i]?.cpuUs ?? NaN))), 2);
+          }
+          rows.push(row);
+        }
+      }
+    }
+    console.log('Per call: median (min–max) over rounds; ratios per round, this ÷ baseline measured in the same round:');
     console.table(rows);
     console.log(
-      'cmds: server-side commands from INFO commandstats (including those a Lua script runs: each rate-limiter-flexible\n' +
-        'penalty is EVALSHA + SET + INCRBY + PTTL); RTTs: client→server bursts not interrupted by a reply, counted by a\n' +
-        'proxy; x memory: p50 read latency relative to the memory store.',
+      'wall: sequential calls, so for Redis it is the latency of one call over loopback; cpu: this process only (the\n' +
+        'client side: building commands, parsing replies, timers, promises), not redis-server. cmds sent: a script call\n' +
+        'counts once; server ran: INFO commandstats, a script and each command it runs.',
     );
   } finally {
-    await memory.close();
-    for (const target of targets) await target.close();
-    await redis.stop();
+    for (const backend of backends) await backend.close();
+    await redis?.stop();
     await cluster?.stop();
   }
-}
-
-function format(l: { p50: number; p99: number; mean: number }): Record<string, string> {
-  return { 'read p50 ms': l.p50.toFixed(3), 'read p99 ms': l.p99.toFixed(3), 'read mean ms': l.mean.toFixed(3) };
 }
 
 await main();

@@ -1,12 +1,6 @@
-import { createRequire } from 'node:module';
-import { RateLimiterRes, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { CounterState, CounterTable } from './counter-table.js';
-
-// The package declares RateLimiterStoreAbstract in its types but its index does not export it
-// at run time (11.4.0); this file is the base every store-backed limiter of the package extends.
-const StoreAbstract = createRequire(import.meta.url)(
-  'rate-limiter-flexible/lib/RateLimiterStoreAbstract.js',
-) as typeof RateLimiterStoreAbstract;
+import { StoreAbstract } from './rlf-store-abstract.js';
 
 export interface CompactLimiterOptions {
   /** Family name (the table keeps families apart, so it prefixes nothing). */
@@ -48,8 +42,8 @@ export class RateLimiterCompactMemory extends StoreAbstract {
   }
 
   /** Read straight from the table: what `get` answers, without its promises. */
-  peek(key: string): CounterState | undefined {
-    return this.table.get(this.family, key);
+  peek(key: string, now?: number): CounterState | undefined {
+    return this.table.get(this.family, key, now);
   }
 
   // The four methods below are the store contract of RateLimiterStoreAbstract.

@@ -1,3 +1,5 @@
+import { StoreConfigError } from './errors.js';
+
 /**
  * A bounded, timer-free table of fixed-window counters for the embedded store.
  *
@@ -70,14 +72,20 @@ export class CounterTable {
 
   /** Register a family; the returned id tags its counters. */
   addFamily(family: CounterFamily): number {
-    if (this.families.length >= MAX_FAMILIES) throw new RangeError(`at most ${MAX_FAMILIES} counter families`);
+    if (this.families.length >= MAX_FAMILIES) {
+      throw new StoreConfigError(
+        'COUNTER_SPEC_INVALID',
+        `the memory store keeps at most ${MAX_FAMILIES} counter families`,
+        'reuse family names instead of making one per key or per request',
+      );
+    }
     this.families.push(family);
     this.slotOf.push(new Map());
     return this.families.length - 1;
   }
 
-  get(family: number, key: string): CounterState | undefined {
-    const now = this.options.now();
+  /** `now`: a clock reading the caller already took (a store reads many counters at one instant). */
+  get(family: number, key: string, now = this.options.now()): CounterState | undefined {
     const slot = this.liveSlot(family, key, now);
     return slot < 0 ? undefined : { consumed: this.consumed[slot] as number, msBeforeNext: (this.expiresAt[slot] as number) - now };
   }

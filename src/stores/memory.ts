@@ -1,5 +1,6 @@
 import type { RateLimiterRes } from 'rate-limiter-flexible';
 import { family } from '../signals/velocity.js';
+import { checkCounterSpec, checkLockArguments, checkPoints, checkTtl } from './checks.js';
 import { RateLimiterCompactMemory } from './compact-limiter.js';
 import { CounterTable } from './counter-table.js';
 import { StoreConfigError } from './errors.js';
@@ -71,9 +72,11 @@ export class MemoryStore implements Store {
   private readonly values: ValueTable;
   private readonly locks = new Map<string, LockRecord>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly now: () => number;
 
   constructor(options: MemoryStoreOptions = {}) {
     const now = options.now ?? Date.now;
+    this.now = now;
     const maxCounters = positiveInteger('maxCounters', options.maxCounters ?? 1_000_000);
     const maxKeys = positiveInteger('maxKeys', options.maxKeys ?? 200_000);
     const budget = positiveInteger('sweepBudget', options.sweepBudget ?? 20_000);
@@ -99,24 +102,37 @@ export class MemoryStore implements Store {
   }
 
   /**
-   * Every decision reads ~7 counters: a synchronous lookup each, in the table the limiters
-   * write to. Going through each limiter's `get` would cost three promises per counter and
-   * add nothing a lookup does not already answer.
+   * Every decision reads ~9 counters and ~6 keys: a synchronous lookup each, in the tables the
+   * limiters write to, against one clock reading. Going through each limiter's `get` would cost
+   * three promises per counter and add nothing a lookup does not already answer.
    */
   async read(request: ReadRequest): Promise<ReadResult> {
-    const counters = request.counters.map(({ spec, key }) => this.limiter(spec).peek(key) ?? NO_COUNTER);
-    const values = request.keys.map((key) => this.values.get(key));
+    const now = this.now();
+    const counters: CounterValue[] = [];
+    for (const { spec, key } of request.counters) counters.push(this.limiter(spec).peek(key, now) ?? NO_COUNTER);
+    const values: (string | undefined)[] = [];
+    for (const key of request.keys) values.push(this.values.get(key, now));
     return { counters, values };
   }
 
+  /**
+   * Each increment goes through rate-limiter-flexible (penalty, or reward to take points back),
+   * which writes to the shared table. The library answers with a promise per increment; they
+   * are converted once all have settled rather than through one more promise each.
+   */
   async add(increments: readonly CounterIncrement[]): Promise<CounterValue[]> {
-    return Promise.all(
-      increments.map(({ spec, key, points }) => {
-        const limiter = this.limiter(spec);
-        // Taking points back never creates a counter nor drives one below zero (the table's rule).
-        return (points < 0 ? limiter.reward(key, -points) : limiter.penalty(key, points)).then(toCounterValue);
-      }),
-    );
+    // Checked before any is applied: a bad increment must not leave the others half done.
+    for (const { spec, points } of increments) {
+      checkPoints(points);
+      this.limiter(spec);
+    }
+    const pending: Promise<RateLimiterRes>[] = [];
+    for (const { spec, key, points } of increments) {
+      const limiter = this.limiter(spec);
+      // Taking points back never creates a counter nor drives one below zero (the table's rule).
+      pending.push(points < 0 ? limiter.reward(key, -points) : limiter.penalty(key, points));
+    }
+    return (await Promise.all(pending)).map(toCounterValue);
   }
 
   async reset(counters: readonly CounterRef[]): Promise<void> {
@@ -124,8 +140,7 @@ export class MemoryStore implements Store {
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    assertTtl(ttlMs);
-    this.values.set(key, value, ttlMs);
+    this.values.set(key, value, checkTtl(ttlMs));
   }
 
   async take(key: string): Promise<string | undefined> {
@@ -139,8 +154,7 @@ export class MemoryStore implements Store {
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
-    assertTtl(ttlMs);
-    return this.values.increment(key, ttlMs);
+    return this.values.increment(key, checkTtl(ttlMs));
   }
 
   async getLock(key: string, now: number): Promise<LockRecord | undefined> {
@@ -158,6 +172,7 @@ export class MemoryStore implements Store {
   }
 
   async extendLock(key: string, reason: LockReason, now: number, maxReasons: number): Promise<LockRecord> {
+    checkLockArguments(reason, now, maxReasons);
     // No await between reading and writing: concurrent extensions must not overwrite each other.
     const current = this.liveLock(key, now);
     const merged: LockRecord = {
@@ -181,8 +196,7 @@ export class MemoryStore implements Store {
   private limiter(spec: CounterSpec): RateLimiterCompactMemory {
     let limiter = this.limiters.get(spec.name);
     if (!limiter) {
-      // rate-limiter-flexible reads 0 as "never expires"; nothing here may live forever.
-      if (!(spec.durationSec > 0)) throw new RangeError(`counter ${spec.name}: durationSec must be positive, got ${spec.durationSec}`);
+      checkCounterSpec(spec, false);
       limiter = new RateLimiterCompactMemory({
         keyPrefix: spec.name,
         points: spec.points,
@@ -205,10 +219,6 @@ export class MemoryStore implements Store {
 function toCounterValue(res: RateLimiterRes): CounterValue {
   if (res.consumedPoints <= 0 && res.msBeforeNext <= 0) return NO_COUNTER;
   return { consumed: res.consumedPoints, msBeforeNext: Math.max(0, res.msBeforeNext) };
-}
-
-function assertTtl(ttlMs: number): void {
-  if (!(Number.isFinite(ttlMs) && ttlMs > 0)) throw new RangeError(`ttlMs must be a positive number, got ${ttlMs}`);
 }
 
 function positiveInteger(name: string, value: unknown): number {

@@ -1,7 +1,69 @@
 /**
- * Lua for the operations that must be atomic on the server. Each script touches one key, so it
- * runs on whichever Cluster node owns that key's slot.
+ * Lua run on the server: what must be atomic, and what would otherwise take many commands. The
+ * keys of one call share a slot (the store sends one call per slot group on a Cluster), so each
+ * call runs on whichever node owns that slot.
  */
+
+/**
+ * Everything a decision reads, in one call. KEYS: the counters first, then the plain keys;
+ * ARGV[1]: how many of them are counters. Returns, in order, each counter's value and PTTL
+ * (false and 0 when it does not exist) and each plain key's value (false when missing).
+ */
+export const READ_LUA = `
+local counters = tonumber(ARGV[1])
+local out = {}
+local n = 0
+for i = 1, #KEYS do
+  local value = redis.call('GET', KEYS[i])
+  if i <= counters then
+    out[n + 1] = value
+    out[n + 2] = value and redis.call('PTTL', KEYS[i]) or 0
+    n = n + 2
+  else
+    out[n + 1] = value
+    n = n + 1
+  end
+end
+return out
+`;
+
+/**
+ * rate-limiter-flexible's upsert for every counter of a call. KEYS: counters; ARGV: the points
+ * and window (ms) of each, in order. Returns each counter's consumed points and PTTL after it.
+ *
+ * Points >= 0 do what the library's own Redis script does: create the counter at 0 with its
+ * window when absent (never refreshing the window of an existing one), add, and give a counter
+ * found without a TTL one. Negative points take back, never below zero and never creating a
+ * counter: taking back what was never counted must not mint state.
+ */
+export const UPSERT_LUA = `
+local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local points = tonumber(ARGV[2 * i - 1])
+  local windowMs = ARGV[2 * i]
+  if points >= 0 then
+    redis.call('SET', key, 0, 'PX', windowMs, 'NX')
+    out[2 * i - 1] = redis.call('INCRBY', key, points)
+    local ttl = redis.call('PTTL', key)
+    if ttl == -1 then
+      redis.call('PEXPIRE', key, windowMs)
+      ttl = tonumber(windowMs)
+    end
+    out[2 * i] = ttl
+  else
+    local current = tonumber(redis.call('GET', key))
+    if not current or current <= 0 then
+      out[2 * i - 1] = 0
+      out[2 * i] = 0
+    else
+      out[2 * i - 1] = redis.call('DECRBY', key, math.min(-points, current))
+      out[2 * i] = redis.call('PTTL', key)
+    end
+  end
+end
+return out
+`;
 
 /**
  * KEYS[1] counter; ARGV[1] ttl ms. The TTL is set when the counter is created and never
@@ -14,17 +76,6 @@ if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
 return n
-`;
-
-/**
- * KEYS[1] counter; ARGV[1] points to take back (> 0). Taking points back never creates a
- * counter nor drives one below zero. Returns { consumed, pttl }.
- */
-export const REFUND_LUA = `
-local v = tonumber(redis.call('GET', KEYS[1]))
-if not v or v <= 0 then return {0, 0} end
-local n = redis.call('DECRBY', KEYS[1], math.min(tonumber(ARGV[1]), v))
-return {n, redis.call('PTTL', KEYS[1])}
 `;
 
 /**

@@ -1,8 +1,11 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
+import type { RateLimiterRes } from 'rate-limiter-flexible';
+import { type CounterReply, type CounterSink, RateLimiterBatchedRedis } from './batched-limiter.js';
+import { checkCounterSpec, checkKey, checkLockArguments, checkPoints, checkTtl } from './checks.js';
 import { StoreConfigError, type StoreFailureReason, StoreUnavailableError } from './errors.js';
-import { EXTEND_LOCK_LUA, INCREMENT_LUA, REFUND_LUA } from './redis-scripts.js';
+import { EXTEND_LOCK_LUA, INCREMENT_LUA, READ_LUA, UPSERT_LUA } from './redis-scripts.js';
+import { keySlot, slotGroups } from './redis-slots.js';
 import { parseRedisTarget, type RedisTarget } from './redis-url.js';
 import type {
   CounterIncrement,
@@ -15,6 +18,9 @@ import type {
   ReadResult,
   Store,
 } from './store.js';
+
+/** Re-exported: tests and tools compute slots the way the store groups its calls. */
+export { keySlot } from './redis-slots.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -37,27 +43,46 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
 
 const NO_COUNTER: CounterValue = { consumed: 0, msBeforeNext: 0 };
 
+type ScriptName = 'accountShieldRead' | 'accountShieldUpsert';
+type ScriptArg = string | number;
+
 /** Our Lua, registered on the client under names unlikely to clash with the application's. */
 interface ScriptCommands {
+  accountShieldRead(numKeys: number, ...keysThenArgs: ScriptArg[]): Promise<unknown[]>;
+  accountShieldUpsert(numKeys: number, ...keysThenArgs: ScriptArg[]): Promise<unknown[]>;
   accountShieldIncrement(key: string, ttlMs: number): Promise<number>;
-  accountShieldRefund(key: string, points: number): Promise<[number, number]>;
   accountShieldExtendLock(key: string, reason: string, now: number, maxReasons: number): Promise<string>;
 }
 
-type ReadCommand = readonly [command: 'get' | 'pttl', key: string];
+/** One script call: keys of one hash slot (any keys on a single server) and its arguments. */
+interface ScriptCall {
+  readonly script: ScriptName;
+  readonly keys: ScriptArg[];
+  readonly args: ScriptArg[];
+}
+
+/** An upsert a limiter handed over while `add` was collecting them. */
+interface QueuedUpsert {
+  readonly rlKey: string;
+  readonly points: number;
+  readonly msDuration: number;
+  resolve(reply: CounterReply): void;
+  reject(error: unknown): void;
+}
 
 /**
- * Options for a single-server client that fail fast instead of queueing: a paused or dead Redis
- * must turn into a quick StoreUnavailableError so the shield can fail open or closed per route,
- * not into login requests hanging behind a growing offline queue. Use them when you build the
- * client yourself and pass it as `client`.
+ * Options for a single-server client that fail fast instead of queueing: a dead Redis must turn
+ * into a quick StoreUnavailableError so the shield can fail open or closed per route, not into
+ * login requests hanging behind a growing offline queue. Use them when you build the client
+ * yourself and pass it as `client`.
+ *
+ * There is no per-command timeout: the store bounds each of its calls with one deadline
+ * (`commandTimeoutMs`), whatever the number of commands and nodes it involves, and an ioredis
+ * `commandTimeout` would only add a timer per command (a timed-out command stays queued on its
+ * connection until the server answers or the connection drops, either way).
  */
-export function redisClientOptions(
-  commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS,
-  connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
-): RedisOptions {
+export function redisClientOptions(connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): RedisOptions {
   return {
-    commandTimeout: commandTimeoutMs,
     connectTimeout: connectTimeoutMs,
     enableOfflineQueue: false,
     // In-flight commands are failed on disconnect rather than replayed after reconnecting: a
@@ -69,11 +94,8 @@ export function redisClientOptions(
 }
 
 /** The Cluster counterpart of `redisClientOptions`. */
-export function clusterClientOptions(
-  commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS,
-  connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
-): ClusterOptions {
-  const { retryStrategy: _unused, enableOfflineQueue: _node, ...node } = redisClientOptions(commandTimeoutMs, connectTimeoutMs);
+export function clusterClientOptions(connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): ClusterOptions {
+  const { retryStrategy: _unused, enableOfflineQueue: _node, ...node } = redisClientOptions(connectTimeoutMs);
   return {
     enableOfflineQueue: false,
     clusterRetryStrategy: (times: number) => Math.min(100 * times, 1000),
@@ -86,11 +108,7 @@ export function clusterClientOptions(
 }
 
 /** A client for a parsed target: one server, or a Cluster from its seeds. */
-export function createRedisClient(
-  target: RedisTarget,
-  commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS,
-  connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
-): RedisClient {
+export function createRedisClient(target: RedisTarget, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): RedisClient {
   const [first] = target.endpoints;
   if (!first) throw new StoreConfigError('REDIS_URL_EMPTY', 'no Redis URL was given', 'set it to redis://host:6379');
   const auth = {
@@ -99,9 +117,9 @@ export function createRedisClient(
     ...(first.tls ? { tls: {} } : {}),
   };
   if (target.mode === 'single') {
-    return new Redis({ host: first.host, port: first.port, db: first.db, ...auth, ...redisClientOptions(commandTimeoutMs, connectTimeoutMs) });
+    return new Redis({ host: first.host, port: first.port, db: first.db, ...auth, ...redisClientOptions(connectTimeoutMs) });
   }
-  const options = clusterClientOptions(commandTimeoutMs, connectTimeoutMs);
+  const options = clusterClientOptions(connectTimeoutMs);
   return new Cluster(
     target.endpoints.map(({ host, port }) => ({ host, port })),
     { ...options, redisOptions: { ...options.redisOptions, ...auth } },
@@ -117,12 +135,19 @@ export function createRedisStoreFromUrl(
 }
 
 /**
- * Shared state in Redis or Redis Cluster. Velocity goes through rate-limiter-flexible's Redis
- * limiter (one per counter family), so windows behave exactly as in the memory store; reads
- * bypass it to fetch every counter and key of a decision in one pipelined round trip.
+ * Shared state in Redis or Redis Cluster.
  *
- * Key layout (P = prefix): counters `P` + `rl:<family>:<key>`, everything else `P` + key. Keys
- * keep the caller's `{hash tag}` as their first brace pair, so one account's keys share a slot.
+ * A decision costs one round trip per call: `read` is one script call returning every counter's
+ * value and TTL and every key's value; `add` hands each increment to rate-limiter-flexible (one
+ * limiter per counter family, over this store's own storage, see RateLimiterBatchedRedis), which
+ * gives it back here to be sent with the others as one script call. On a Cluster a script's
+ * keys must share a slot, so there is one call per slot group, and the calls for one node go
+ * out together as one pipeline: one round trip per node involved, all nodes at once (see
+ * `redis-slots.ts` for how many a login decision touches).
+ *
+ * Key layout (P = prefix): counters `P` + `rl:<family>:<key>` (as RateLimiterRedis lays them
+ * out), everything else `P` + key. Keys keep the caller's `{hash tag}` as their first brace
+ * pair, so one account's keys share a slot.
  */
 export class RedisStore implements Store {
   readonly name: 'redis' | 'redis-cluster';
@@ -133,9 +158,29 @@ export class RedisStore implements Store {
   private readonly ownsClient: boolean;
   private readonly commandTimeoutMs: number;
   private readonly connectTimeoutMs: number;
-  private readonly limiters = new Map<string, RateLimiterRedis>();
+  /** By spec object (the shield's specs live as long as it does), then by content. */
+  private readonly limiterOf = new WeakMap<CounterSpec, RateLimiterBatchedRedis>();
+  private readonly limiters = new Map<string, RateLimiterBatchedRedis>();
+  /** While `add` hands increments to the limiters: the upserts they give back, sent together. */
+  private collecting: QueuedUpsert[] | undefined;
   private firstConnect: Promise<void> | undefined;
   private closed = false;
+
+  private readonly sink: CounterSink = {
+    upsert: (rlKey, points, msDuration) =>
+      new Promise<CounterReply>((resolve, reject) => {
+        const upsert = { rlKey, points, msDuration, resolve, reject };
+        if (this.collecting) this.collecting.push(upsert);
+        else this.sendUpserts([upsert]);
+      }),
+    get: async (rlKey) => {
+      const [value, ttl] = await this.sendScripts([{ script: 'accountShieldRead', keys: [rlKey], args: [1] }]).then(
+        (replies) => replies[0] as unknown[],
+      );
+      return value === null || value === undefined ? null : { consumed: Number(value), msBeforeNext: Math.max(0, Number(ttl)) };
+    },
+    delete: async (rlKey) => (await this.client.del(rlKey)) > 0,
+  };
 
   constructor(options: RedisStoreOptions) {
     const commandTimeoutMs = positiveMs(options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS, 'commandTimeoutMs');
@@ -162,7 +207,7 @@ export class RedisStore implements Store {
         );
       }
     } else if (options.url !== undefined) {
-      this.client = createRedisClient(parseRedisTarget(options.url), commandTimeoutMs, connectTimeoutMs);
+      this.client = createRedisClient(parseRedisTarget(options.url), connectTimeoutMs);
       this.ownsClient = true;
       // Failures reach callers as StoreUnavailableError; without a listener ioredis would also
       // print every reconnection attempt to the console.
@@ -179,8 +224,11 @@ export class RedisStore implements Store {
     this.prefix = prefix;
     this.commandTimeoutMs = commandTimeoutMs;
     this.connectTimeoutMs = connectTimeoutMs;
+    // ioredis sends EVALSHA, and the script itself once per connection or after NOSCRIPT (a
+    // restarted server or SCRIPT FLUSH), so scripts survive whatever happened to the server's cache.
+    this.client.defineCommand('accountShieldRead', { lua: READ_LUA });
+    this.client.defineCommand('accountShieldUpsert', { lua: UPSERT_LUA });
     this.client.defineCommand('accountShieldIncrement', { numberOfKeys: 1, lua: INCREMENT_LUA });
-    this.client.defineCommand('accountShieldRefund', { numberOfKeys: 1, lua: REFUND_LUA });
     this.client.defineCommand('accountShieldExtendLock', { numberOfKeys: 1, lua: EXTEND_LOCK_LUA });
     this.scripts = this.client as unknown as ScriptCommands;
     const status = this.client.status;
@@ -188,48 +236,57 @@ export class RedisStore implements Store {
   }
 
   async read(request: ReadRequest): Promise<ReadResult> {
-    const commands: ReadCommand[] = [];
-    for (const { spec, key } of request.counters) {
-      const rlKey = this.limiter(spec).getKey(checkKey(key));
-      commands.push(['get', rlKey], ['pttl', rlKey]);
-    }
-    for (const key of request.keys) commands.push(['get', this.key(key)]);
-    if (commands.length === 0) return { counters: [], values: [] };
-    const replies = await this.run('read', () => this.pipeline(commands));
-    const counters = request.counters.map((_, i): CounterValue => {
-      const value = replies[2 * i];
-      if (value === null || value === undefined) return NO_COUNTER;
-      const ttl = Number(replies[2 * i + 1]);
-      return { consumed: Number.parseInt(String(value), 10), msBeforeNext: Math.max(ttl, 0) };
+    const counterCount = request.counters.length;
+    const keys: string[] = [];
+    for (const { spec, key } of request.counters) keys.push(this.limiter(spec).getKey(checkKey(key)));
+    for (const key of request.keys) keys.push(this.key(key));
+    if (keys.length === 0) return { counters: [], values: [] };
+
+    // Counters come first in every call (indexes ascend within a slot group), as the script expects.
+    const groups = this.cluster ? slotGroups(keys) : [keys.map((_, i) => i)];
+    const calls = groups.map((indexes): ScriptCall => {
+      let counters = 0;
+      while (counters < indexes.length && (indexes[counters] as number) < counterCount) counters++;
+      return { script: 'accountShieldRead', keys: indexes.map((i) => keys[i] as string), args: [counters] };
     });
-    const offset = 2 * request.counters.length;
-    const values = request.keys.map((_, i) => {
-      const value = replies[offset + i];
-      return value === null || value === undefined ? undefined : String(value);
+    const replies = await this.run('read', () => this.sendScripts(calls));
+
+    const counters: CounterValue[] = new Array<CounterValue>(counterCount);
+    const values: (string | undefined)[] = new Array<string | undefined>(request.keys.length);
+    groups.forEach((indexes, g) => {
+      const reply = replies[g] as unknown[];
+      let at = 0;
+      for (const i of indexes) {
+        const value = reply[at++];
+        if (i < counterCount) {
+          const ttl = reply[at++];
+          counters[i] = value === null || value === undefined ? NO_COUNTER : { consumed: Number(value), msBeforeNext: Math.max(0, Number(ttl)) };
+        } else {
+          values[i - counterCount] = value === null || value === undefined ? undefined : String(value);
+        }
+      }
     });
     return { counters, values };
   }
 
   async add(increments: readonly CounterIncrement[]): Promise<CounterValue[]> {
-    const work = increments.map(({ spec, key, points }) => {
-      if (!Number.isInteger(points)) throw new RangeError(`points must be an integer, got ${points}`);
-      return { limiter: this.limiter(spec), key: checkKey(key), points };
-    });
+    // Everything is checked before anything is sent: a bad increment must not leave the others half done.
+    const work = increments.map(({ spec, key, points }) => ({ limiter: this.limiter(spec), key: checkKey(key), points: checkPoints(points) }));
     if (work.length === 0) return [];
-    // All penalties are issued before any reply is awaited, so they share one round trip (per
-    // node, concurrently, on a Cluster).
-    return this.run('add', () =>
-      Promise.all(
-        work.map(async ({ limiter, key, points }) => {
-          if (points < 0) {
-            const [consumed, pttl] = await this.scripts.accountShieldRefund(limiter.getKey(key), -points);
-            return { consumed: Number(consumed), msBeforeNext: Math.max(0, Number(pttl)) };
-          }
-          const res = await limiter.penalty(key, points);
-          return { consumed: res.consumedPoints, msBeforeNext: Math.max(0, res.msBeforeNext) };
-        }),
-      ),
-    );
+    return this.run('add', () => {
+      // The limiters hand their upserts back synchronously (penalty → _upsert); collect them
+      // and send them as one batch. One that came back later would simply go on its own.
+      const upserts: QueuedUpsert[] = [];
+      let results: Promise<RateLimiterRes>[];
+      this.collecting = upserts;
+      try {
+        results = work.map(({ limiter, key, points }) => (points < 0 ? limiter.reward(key, -points) : limiter.penalty(key, points)));
+      } finally {
+        this.collecting = undefined;
+      }
+      this.sendUpserts(upserts);
+      return Promise.all(results).then((all) => all.map(toCounterValue));
+    });
   }
 
   async reset(counters: readonly CounterRef[]): Promise<void> {
@@ -240,7 +297,7 @@ export class RedisStore implements Store {
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     const k = this.key(key);
-    const px = ttlToMs(ttlMs);
+    const px = checkTtl(ttlMs);
     await this.run('set', () => this.client.set(k, value, 'PX', px));
   }
 
@@ -257,7 +314,7 @@ export class RedisStore implements Store {
 
   async increment(key: string, ttlMs: number): Promise<number> {
     const k = this.key(key);
-    const px = ttlToMs(ttlMs);
+    const px = checkTtl(ttlMs);
     return Number(await this.run('increment', () => this.scripts.accountShieldIncrement(k, px)));
   }
 
@@ -269,13 +326,7 @@ export class RedisStore implements Store {
 
   async extendLock(key: string, reason: LockReason, now: number, maxReasons: number): Promise<LockRecord> {
     const k = this.key(key);
-    if (!Number.isFinite(reason.until) || !Number.isFinite(reason.at)) {
-      throw new RangeError('reason.at and reason.until must be finite epoch milliseconds');
-    }
-    if (!Number.isFinite(now)) throw new RangeError(`now must be finite, got ${now}`);
-    if (!(Number.isInteger(maxReasons) && maxReasons >= 1)) {
-      throw new RangeError(`maxReasons must be a positive integer, got ${maxReasons}`);
-    }
+    checkLockArguments(reason, now, maxReasons);
     const raw = await this.run('extendLock', () =>
       this.scripts.accountShieldExtendLock(k, JSON.stringify(reason), now, maxReasons),
     );
@@ -300,7 +351,9 @@ export class RedisStore implements Store {
     this.closed = true;
     if (!this.ownsClient) return;
     try {
-      if (this.client.status === 'ready') await withDeadline(this.client.quit(), this.commandTimeoutMs, () => new Error('quit timed out'));
+      if (this.client.status === 'ready') {
+        await withDeadline(() => this.client.quit(), this.commandTimeoutMs, () => new Error('quit timed out'), (error) => (error instanceof Error ? error : new Error(String(error))));
+      }
     } catch {
       // Falls through to a hard disconnect.
     } finally {
@@ -312,61 +365,117 @@ export class RedisStore implements Store {
     return this.prefix + checkKey(key);
   }
 
-  private limiter(spec: CounterSpec): RateLimiterRedis {
+  private limiter(spec: CounterSpec): RateLimiterBatchedRedis {
+    let limiter = this.limiterOf.get(spec);
+    if (limiter) return limiter;
+    checkCounterSpec(spec, true);
     const id = `${spec.name}\0${spec.points}\0${spec.durationSec}`;
-    let limiter = this.limiters.get(id);
+    limiter = this.limiters.get(id);
     if (!limiter) {
-      checkSpec(spec);
-      limiter = new RateLimiterRedis({
-        storeClient: this.client,
-        useRedisPackage: false,
+      limiter = new RateLimiterBatchedRedis({
+        sink: this.sink,
         keyPrefix: `${this.prefix}rl:${spec.name}`,
         points: spec.points,
         duration: spec.durationSec,
       });
       this.limiters.set(id, limiter);
     }
+    this.limiterOf.set(spec, limiter);
     return limiter;
   }
 
-  /** Runs GET/PTTL commands in one pipeline per node; the pipelines are sent together. */
-  private async pipeline(commands: readonly ReadCommand[]): Promise<unknown[]> {
+  /** Send upserts as one script call per slot group, and settle each with its counter. */
+  private sendUpserts(upserts: readonly QueuedUpsert[]): void {
+    if (upserts.length === 0) return;
+    const keys = upserts.map((u) => u.rlKey);
+    const groups = this.cluster ? slotGroups(keys) : [keys.map((_, i) => i)];
+    const calls = groups.map((indexes): ScriptCall => {
+      const args: ScriptArg[] = [];
+      for (const i of indexes) {
+        const upsert = upserts[i] as QueuedUpsert;
+        args.push(upsert.points, Math.ceil(upsert.msDuration));
+      }
+      return { script: 'accountShieldUpsert', keys: indexes.map((i) => keys[i] as string), args };
+    });
+    this.sendScripts(calls).then(
+      (replies) =>
+        groups.forEach((indexes, g) => {
+          const reply = replies[g] as unknown[];
+          indexes.forEach((i, j) => {
+            (upserts[i] as QueuedUpsert).resolve({ consumed: Number(reply[2 * j]), msBeforeNext: Math.max(0, Number(reply[2 * j + 1])) });
+          });
+        }),
+      (error: unknown) => {
+        for (const upsert of upserts) upsert.reject(error);
+      },
+    );
+  }
+
+  /**
+   * Send script calls and resolve with their replies, in order; every call is written before any
+   * reply is awaited, so a batch costs one round trip per node it involves, all nodes at once.
+   *
+   * On a Cluster the calls for one node go as one pipeline. Besides saving writes, that is what
+   * keeps a burst safe while ioredis is still opening a node's connection (it opens them on
+   * first use): with the offline queue off, a second direct command to a connecting node is
+   * refused and retried on a random node, which answers MOVED; a pipeline waits in the node's
+   * own queue. A call the node answers with MOVED, ASK or TRYAGAIN (a resharding, a failover
+   * since ioredis mapped the slot) is sent again on its own, which ioredis redirects.
+   */
+  private async sendScripts(calls: readonly ScriptCall[]): Promise<unknown[]> {
     const cluster = this.cluster;
-    if (!cluster) return execPipeline(this.client, commands);
-    // ioredis accepts one Cluster pipeline per set of nodes, so group by the node set that
-    // serves each key's slot. Slots ioredis has not mapped yet get a pipeline each.
-    const groups = new Map<string, number[]>();
-    commands.forEach(([, key], i) => {
-      const slot = keySlot(key);
+    if (!cluster || calls.length === 1) return Promise.all(calls.map((call) => this.callScript(call)));
+    const perNode = new Map<string, number[]>();
+    calls.forEach((call, i) => {
+      const slot = keySlot(String(call.keys[0]));
+      // Slots ioredis has not mapped yet get a pipeline each, which ioredis routes.
       const nodes = cluster.slots[slot];
       const id = nodes && nodes.length > 0 ? nodes.join(';') : `slot:${slot}`;
-      const group = groups.get(id);
+      const group = perNode.get(id);
       if (group) group.push(i);
-      else groups.set(id, [i]);
+      else perNode.set(id, [i]);
     });
-    const replies: unknown[] = new Array(commands.length);
+    const replies: unknown[] = new Array(calls.length);
     await Promise.all(
-      [...groups.values()].map(async (indexes) => {
-        const results = await execPipeline(
-          cluster,
-          indexes.map((i) => commands[i]!),
+      [...perNode.values()].map(async (indexes) => {
+        const pipeline = cluster.pipeline();
+        // A pipeline's script methods queue the call and return the pipeline; replies come from exec().
+        const queue = pipeline as unknown as Record<ScriptName, (numKeys: number, ...keysThenArgs: ScriptArg[]) => unknown>;
+        for (const i of indexes) {
+          const call = calls[i] as ScriptCall;
+          queue[call.script](call.keys.length, ...call.keys, ...call.args);
+        }
+        const results = await pipeline.exec();
+        if (!results) throw new Error('pipeline was discarded');
+        await Promise.all(
+          results.map(async ([error, value], j) => {
+            const i = indexes[j] as number;
+            if (!error) replies[i] = value;
+            else if (/^(MOVED|ASK|TRYAGAIN)\b/.test(error.message)) replies[i] = await this.callScript(calls[i] as ScriptCall);
+            else throw error;
+          }),
         );
-        indexes.forEach((commandIndex, j) => {
-          replies[commandIndex] = results[j];
-        });
       }),
     );
     return replies;
   }
 
-  private async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    if (this.closed) throw this.unavailable(operation, 'closed');
-    if (this.client.status !== 'ready') await this.whenUsable(operation);
+  /** Never throws: a client that refuses a call synchronously rejects it like any other failure. */
+  private callScript(call: ScriptCall): Promise<unknown[]> {
     try {
-      return await withDeadline(work(), this.commandTimeoutMs, () => this.unavailable(operation, 'timeout'));
+      return this.scripts[call.script](call.keys.length, ...call.keys, ...call.args);
     } catch (error) {
-      throw this.wrap(operation, error);
+      return Promise.reject(error);
     }
+  }
+
+  /** One deadline per store call, however many commands and nodes the call involves. */
+  private run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(this.unavailable(operation, 'closed'));
+    const timed = () =>
+      withDeadline(work, this.commandTimeoutMs, () => this.unavailable(operation, 'timeout'), (error) => this.wrap(operation, error));
+    if (this.client.status === 'ready') return timed();
+    return this.whenUsable(operation).then(timed);
   }
 
   /**
@@ -427,24 +536,34 @@ export class RedisStore implements Store {
   }
 }
 
-async function execPipeline(client: RedisClient, commands: readonly ReadCommand[]): Promise<unknown[]> {
-  const pipeline = client.pipeline();
-  for (const [command, key] of commands) pipeline[command](key);
-  const results = await pipeline.exec();
-  if (!results) throw new Error('pipeline was discarded');
-  return results.map(([error, value]) => {
-    if (error) throw error;
-    return value;
-  });
+function toCounterValue(res: RateLimiterRes): CounterValue {
+  if (res.consumedPoints <= 0 && res.msBeforeNext <= 0) return NO_COUNTER;
+  return { consumed: res.consumedPoints, msBeforeNext: Math.max(0, res.msBeforeNext) };
 }
 
-function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
+/**
+ * `work()` settled within `ms`, or rejected with `onTimeout()`; its own failures go through
+ * `wrap`. One timer, cleared as soon as the work settles; a late settlement is ignored.
+ */
+function withDeadline<T>(work: () => Promise<T>, ms: number, onTimeout: () => Error, wrap: (error: unknown) => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    const fail = (error: unknown) => {
+      clearTimeout(timer);
+      reject(wrap(error));
+    };
+    let running: Promise<T>;
+    try {
+      running = work();
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    running.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    }, fail);
   });
-  // race() keeps a handler on `work`, so a rejection after the deadline is not unhandled.
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 function classify(error: unknown): StoreFailureReason {
@@ -485,27 +604,6 @@ function isLockRecord(value: unknown): value is LockRecord {
   );
 }
 
-function checkKey(key: string): string {
-  if (typeof key !== 'string' || key.length === 0) throw new RangeError('store keys must be non-empty strings');
-  return key;
-}
-
-function checkSpec(spec: CounterSpec): void {
-  if (typeof spec.name !== 'string' || spec.name.length === 0 || /[{}]/.test(spec.name)) {
-    // A brace in the family name would become the hash tag of every counter in it.
-    throw new RangeError(`counter family name ${JSON.stringify(spec.name)} must be non-empty without { or }`);
-  }
-  if (!(Number.isInteger(spec.durationSec) && spec.durationSec >= 1)) {
-    // rate-limiter-flexible's Redis limiter works in whole seconds and treats 0 as "never expires".
-    throw new RangeError(`counter family ${spec.name}: durationSec must be a whole number >= 1, got ${spec.durationSec}`);
-  }
-}
-
-function ttlToMs(ttlMs: number): number {
-  if (!(Number.isFinite(ttlMs) && ttlMs > 0)) throw new RangeError(`ttlMs must be a positive number, got ${ttlMs}`);
-  return Math.ceil(ttlMs);
-}
-
 function positiveMs(value: number | undefined, fallback: number, option: string): number {
   if (value === undefined) return fallback;
   if (!(Number.isFinite(value) && value > 0)) {
@@ -513,22 +611,3 @@ function positiveMs(value: number | undefined, fallback: number, option: string)
   }
   return value;
 }
-
-/** Redis Cluster hash slot of a key (CRC16/XMODEM of its hash tag, or of the whole key). */
-export function keySlot(key: string): number {
-  let bytes = Buffer.from(key);
-  const open = bytes.indexOf(0x7b);
-  if (open !== -1) {
-    const close = bytes.indexOf(0x7d, open + 1);
-    if (close > open + 1) bytes = bytes.subarray(open + 1, close);
-  }
-  let crc = 0;
-  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ byte) & 0xff]!;
-  return crc & 0x3fff;
-}
-
-const CRC16_TABLE = Array.from({ length: 256 }, (_, i) => {
-  let crc = i << 8;
-  for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  return crc;
-});

@@ -45,8 +45,9 @@ export class ValueTable {
     return this.pinned.size + this.volatile.size + this.regular.size;
   }
 
-  get(key: string): string | undefined {
-    return this.liveEntry(key)?.value;
+  /** `now`: a clock reading the caller already took (a store reads many keys at one instant). */
+  get(key: string, now?: number): string | undefined {
+    return this.liveEntry(key, now)?.value;
   }
 
   set(key: string, value: string, ttlMs: number): void {
@@ -92,11 +93,11 @@ export class ValueTable {
     }
   }
 
-  private liveEntry(key: string): Entry | undefined {
+  private liveEntry(key: string, now = this.options.now()): Entry | undefined {
     const map = this.mapFor(key);
     const entry = map.get(key);
     if (!entry) return undefined;
-    if (entry.expiresAt > this.options.now()) return entry;
+    if (entry.expiresAt > now) return entry;
     map.delete(key);
     return undefined;
   }

@@ -64,3 +64,46 @@ describe('RedisStore on a Cluster', () => {
     }
   });
 });
+
+describe('RedisStore when a slot moves behind the client', () => {
+  it('a call the old owner answers with MOVED is sent again on its own, and the whole read still succeeds', async () => {
+    const store = new RedisStore({ url: cluster.urls, commandTimeoutMs: 2000 });
+    try {
+      await store.read({ counters: [], keys: [uid()] }); // connected, slot map loaded
+      const owners = await slotOwners(cluster.nodes[0]!.port);
+      // An empty slot to move (no keys to migrate), and a key staying on the same node, so that
+      // the read sends that node a pipeline of two calls and only one of them is redirected.
+      const moving = await keyWhere(async (slot) => (await redisCall(owners(slot).port, 'CLUSTER', 'COUNTKEYSINSLOT', slot)) === 0);
+      const from = owners(keySlot(`as:v1:${moving}`));
+      const staying = await keyWhere(async (slot) => owners(slot).id === from.id && slot !== keySlot(`as:v1:${moving}`));
+      await store.set(staying, 'stays', 60_000);
+      const to = cluster.nodes.find((node) => node.port !== from.port)!;
+      const toId = String(await redisCall(to.port, 'CLUSTER', 'MYID'));
+      for (const node of cluster.nodes) await redisCall(node.port, 'CLUSTER', 'SETSLOT', keySlot(`as:v1:${moving}`), 'NODE', toId);
+
+      expect((await store.read({ counters: [], keys: [moving, staying] })).values).toEqual([undefined, 'stays']);
+      await store.set(moving, 'moved', 60_000);
+      expect((await store.read({ counters: [], keys: [moving, staying] })).values).toEqual(['moved', 'stays']);
+      expect(await redisCall(to.port, 'EXISTS', `as:v1:${moving}`)).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+/** Who serves each slot, from CLUSTER SLOTS. */
+async function slotOwners(port: number): Promise<(slot: number) => { port: number; id: string }> {
+  const ranges = (await redisCall(port, 'CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
+  return (slot) => {
+    const range = ranges.find(([start, end]) => slot >= start && slot <= end);
+    if (!range) throw new Error(`slot ${slot} is not served`);
+    return { port: range[2][1], id: range[2][2] };
+  };
+}
+
+async function keyWhere(accept: (slot: number) => Promise<boolean>): Promise<string> {
+  for (;;) {
+    const key = uid();
+    if (await accept(keySlot(`as:v1:${key}`))) return key;
+  }
+}

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShieldArgumentError } from '../../src/errors/shield-error.js';
+import { StoreConfigError } from '../../src/stores/errors.js';
 import type { CounterSpec, LockReason, Store } from '../../src/stores/store.js';
 
 /**
@@ -142,6 +144,34 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         expect((await store.read({ counters: [], keys: [`${minutely.name}:${key}`, key] })).values).toEqual(['plain', 'plain too']);
       });
 
+      it('refuses fractional points with a named error, before applying any increment', async () => {
+        const key = uid();
+        const error = await store
+          .add([
+            { spec: hourly, key, points: 1 },
+            { spec: hourly, key: uid(), points: 0.5 },
+          ])
+          .then(() => undefined, (e: unknown) => e);
+        expect(error).toBeInstanceOf(ShieldArgumentError);
+        expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+        expect((await store.read({ counters: [{ spec: hourly, key }], keys: [] })).counters[0]?.consumed).toBe(0);
+      });
+
+      it('refuses a counter family that never expires or would break Cluster slots', async () => {
+        for (const spec of [
+          { name: 'contract_zero', points: 1, durationSec: 0 },
+          { name: 'contract_negative', points: 1, durationSec: -5 },
+          { name: 'contract{tag}', points: 1, durationSec: 60 },
+          { name: '', points: 1, durationSec: 60 },
+        ]) {
+          for (const call of [() => store.add([{ spec, key: uid(), points: 1 }]), () => store.read({ counters: [{ spec, key: uid() }], keys: [] })]) {
+            const error = await call().then(() => undefined, (e: unknown) => e);
+            expect(error, spec.name).toBeInstanceOf(StoreConfigError);
+            expect(error, spec.name).toMatchObject({ code: 'COUNTER_SPEC_INVALID' });
+          }
+        }
+      });
+
       it('answers empty requests with empty results', async () => {
         expect(await store.read({ counters: [], keys: [] })).toEqual({ counters: [], values: [] });
         expect(await store.add([])).toEqual([]);
@@ -238,8 +268,11 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
 
       it('rejects a TTL that is not a positive number (nothing lives forever)', async () => {
         for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-          await expect(store.set(uid(), 'x', ttl)).rejects.toBeInstanceOf(RangeError);
-          await expect(store.increment(uid(), ttl)).rejects.toBeInstanceOf(RangeError);
+          for (const call of [() => store.set(uid(), 'x', ttl), () => store.increment(uid(), ttl)]) {
+            const error = await call().then(() => undefined, (e: unknown) => e);
+            expect(error).toBeInstanceOf(ShieldArgumentError);
+            expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', fix: expect.stringMatching(/\w/) });
+          }
         }
       });
     });
@@ -350,6 +383,20 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         expect(await store.getLock(key, Date.now())).toBeDefined();
         await sleep(350);
         expect(await store.getLock(key, Date.now())).toBeUndefined();
+      });
+
+      it('refuses lock arguments that are not epoch milliseconds or a bound', async () => {
+        const now = Date.now();
+        for (const [reason, at, max] of [
+          [{ kind: 'k', at: now, until: Number.NaN }, now, 5],
+          [{ kind: 'k', at: Number.POSITIVE_INFINITY, until: now + 1000 }, now, 5],
+          [{ kind: 'k', at: now, until: now + 1000 }, Number.NaN, 5],
+          [{ kind: 'k', at: now, until: now + 1000 }, now, 0],
+        ] as const) {
+          const key = uid();
+          await expect(store.extendLock(key, reason, at, max)).rejects.toMatchObject({ name: 'ShieldArgumentError', code: 'INVALID_ARGUMENT' });
+          expect(await store.getLock(key, now)).toBeUndefined();
+        }
       });
 
       it('clearLock removes the lock and returns what it removed', async () => {
