@@ -12,16 +12,16 @@
  *   mkdir -p .tmp/before && git archive main src | tar -x -C .tmp/before
  *   npx tsx bench/store-roundtrips.ts --baseline .tmp/before
  *
- * The decision is the shield's own (`velocityRefs` + the keys `core.assess` reads, IPv6 so all
+ * The decision is the shield's own (`velocityRefs` + the keys `ShieldEngine.assess` reads, IPv6 so all
  * nine counters are read): a returning user's success is one `read`; a failure is that `read`
- * plus one `add` of the six or seven increments `core.record` makes. Starts its own
+ * plus one `add` of the six or seven increments `recordOutcome` makes. Starts its own
  * redis-server processes on free ports and stops them afterwards.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
-import { resolveConfig } from '../src/config.js';
-import { storeKeys } from '../src/keys.js';
+import { resolveConfig } from '../src/config/config.js';
+import { storeKeys } from '../src/stores/key-layout.js';
 import { counterSpecs, refList, velocityRefs, waveBucket } from '../src/signals/velocity.js';
 import type { CounterIncrement, ReadRequest, Store } from '../src/stores/store.js';
 import { type RedisCluster, type RedisProcess, startRedis, startRedisCluster } from '../test/support/redis.js';
