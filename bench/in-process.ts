@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { compiledScript } from './lib/compiled.js';
 import type { InProcessResult } from './lib/in-process.js';
+import { measuredCommit } from './lib/measured-commit.js';
 import { writeCostPart } from './lib/results-file.js';
 import { spreadText } from './lib/spread.js';
 import { writeReadmePerformance } from './readme-performance.js';
@@ -25,7 +26,8 @@ export async function runInProcess(quick: boolean): Promise<InProcessResult> {
   });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`the in-process bench exited with ${code}`);
-  return JSON.parse(out.trim().split('\n').pop() ?? '') as InProcessResult;
+  const result = JSON.parse(out.trim().split('\n').pop() ?? '') as InProcessResult;
+  return { ...result, commit: measuredCommit(), command: quick ? 'npm run bench:in-process -- --quick' : 'npm run bench:in-process' };
 }
 
 export function inProcessTable(result: InProcessResult): string {

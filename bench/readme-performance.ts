@@ -33,7 +33,7 @@ export function performanceParagraph(cost: { throughput?: CostThroughput; inProc
     .filter((p): p is CostVariant => p !== undefined)
     .map((p) => `${p.name} ${x(p.ratioToBare.median)}`);
   const sentences = [
-    `**Cost per request** (${t.mode} run of \`${t.command}\` on ${t.generatedAt.slice(0, 10)}, commit ${t.commit}, ${t.machine.cpus} shared CPUs; every figure: [bench/results.json](${RESULTS_URL})): ` +
+    `**Cost per request** (${t.mode} run of \`${t.command}\` on ${t.generatedAt.slice(0, 10)}, src/ at ${t.commit}, ${t.machine.cpus} shared CPUs; every figure: [bench/results.json](${RESULTS_URL})): ` +
       `on a cheap login route (JSON body, plain password compare, returning users with their device cookie, 1 in ${t.settings.wrongEvery} wrong), ` +
       `the shield on its memory store serves **${x(memory.ratioToBare.median)}** bare Express's requests per second ` +
       `(median of ${t.settings.rounds} interleaved rounds, ${range(memory.ratioToBare)}${peers.length ? `; in the same run ${peers.join(', ')}` : ''}) ` +

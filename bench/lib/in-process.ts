@@ -106,6 +106,9 @@ export interface InProcessPath {
 
 export interface InProcessResult {
   readonly generatedAt: string;
+  /** Set by the runner (bench/in-process.ts): what was measured and how to repeat it. */
+  readonly commit?: string;
+  readonly command?: string;
   readonly node: string;
   readonly rounds: number;
   readonly callsPerBatch: number;
