@@ -120,6 +120,8 @@ export interface CostWindow {
   readonly redisCommandsPerRequest?: number;
   /** The shield's decisions in the window, by action. */
   readonly decisions?: Record<string, number>;
+  /** Of those, how many the insurance store served (the Redis path was not what ran). */
+  readonly degraded?: number;
 }
 
 export interface CostVariant {
@@ -209,12 +211,13 @@ async function window(live: Live, seconds: number, connections: number, windowIn
     heapUsedMB: rounded(after.heapUsed / 1e6, 1),
     ...redisFigures,
     ...(Object.keys(decisions).length > 0 ? { decisions } : {}),
+    ...(after.degraded > before.degraded ? { degraded: after.degraded - before.degraded } : {}),
   };
 }
 
 function describeWindow(w: Omit<CostWindow, 'round' | 'position'>): string {
   const redis = w.redisCpuUsPerRequest !== undefined ? ` · redis ${w.redisCpuUsPerRequest} µs/req, ${w.redisCommandsPerRequest} cmds/req` : '';
-  return `${w.rps.toFixed(0)} req/s, p50 ${w.p50ms} ms, p99 ${w.p99ms} ms, ${w.cpuUsPerRequest} µs CPU/req${redis}, heap ${w.heapUsedMB} MB, ${JSON.stringify(w.statuses)}${w.errors ? `, ${w.errors} errors` : ''}${w.decisions ? ` · ${JSON.stringify(w.decisions)}` : ''}`;
+  return `${w.rps.toFixed(0)} req/s, p50 ${w.p50ms} ms, p99 ${w.p99ms} ms, ${w.cpuUsPerRequest} µs CPU/req${redis}, heap ${w.heapUsedMB} MB, ${JSON.stringify(w.statuses)}${w.errors ? `, ${w.errors} errors` : ''}${w.decisions ? ` · ${JSON.stringify(w.decisions)}` : ''}${w.degraded ? `, ${w.degraded} degraded` : ''}`;
 }
 
 async function startVariants(settings: Settings, specs: readonly VariantSpec[], script: string, redis: RedisProcess | undefined, log: Log, notes: string[]): Promise<Live[]> {
@@ -320,6 +323,8 @@ function check(spec: VariantSpec, windows: readonly CostWindow[]): string[] {
     const all = Object.values(decisions).reduce((a, b) => a + b, 0);
     const off = all - (decisions[spec.expect] ?? 0);
     if (all === 0 || off / all > 0.005) notes.push(`${spec.name}: ${off} of ${all} decisions were not "${spec.expect}" (${JSON.stringify(decisions)})`);
+    const degraded = windows.reduce((a, w) => a + (w.degraded ?? 0), 0);
+    if (degraded > 0) notes.push(`${spec.name}: ${degraded} of ${all} decisions were served from the shield's in-process insurance (the store was slow or down)`);
   }
   return notes;
 }
@@ -370,7 +375,7 @@ export async function runCostThroughput(settings: Settings, log: Log): Promise<C
       machine: { cpus: cpus().length, node: process.version, loadAverageStart: loadAverageStart.map((x) => rounded(x, 2)), loadAverageEnd: loadavg().map((x) => rounded(x, 2)) },
       settings: { ...settings, wrongEvery: WRONG_EVERY, order: 'one window per variant per round, the order rotated by one place each round' },
       server:
-        'bench/lib/login-server.ts transpiled to plain JavaScript (no tsx loader), NODE_ENV=production, importing account-shield from the compiled dist/; one process per variant, all started before the first window',
+        'bench/lib/login-server.ts transpiled to plain JavaScript (no tsx loader), NODE_ENV=production, importing account-shield from the compiled dist/; one process per variant, all started before the first window; the Redis store with commandTimeoutMs 2000 (the package default 250 ms trips the fail-open insurance when the bench machine is saturated)',
       variants,
       comparisons,
       roundTrips,

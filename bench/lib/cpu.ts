@@ -15,6 +15,8 @@ export interface ServerStats {
   readonly heapUsed: number;
   /** The shield's decisions by action, since start (empty without a shield). */
   readonly actions: Record<string, number>;
+  /** Decisions served from the shield's in-process insurance (the store was slow or down). */
+  readonly degraded: number;
 }
 
 export async function serverStats(port: number): Promise<ServerStats> {
@@ -22,10 +24,11 @@ export async function serverStats(port: number): Promise<ServerStats> {
     cpu?: { user?: number; system?: number };
     heapUsed?: number;
     actions?: Record<string, number>;
+    degraded?: number;
   };
   const cpuUs = (body.cpu?.user ?? Number.NaN) + (body.cpu?.system ?? Number.NaN);
   if (!Number.isFinite(cpuUs)) throw new Error(`GET /stats on :${port} did not report cpu`);
-  return { cpuUs, heapUsed: body.heapUsed ?? 0, actions: body.actions ?? {} };
+  return { cpuUs, heapUsed: body.heapUsed ?? 0, actions: body.actions ?? {}, degraded: body.degraded ?? 0 };
 }
 
 let ticksPerSecond: number | undefined;
