@@ -31,9 +31,13 @@ export async function runInProcess(quick: boolean): Promise<InProcessResult> {
 }
 
 export function inProcessTable(result: InProcessResult): string {
-  const lines = ['| path | µs per call, min / median / max | over the baseline | target | unexpected answers |', '|---|---|---|---|---|'];
+  const lines = [
+    '| path | wall µs per call, min / median / max | CPU µs per call, min / median / max | wall over the baseline | target | unexpected answers |',
+    '|---|---|---|---|---|---|',
+  ];
   for (const p of result.paths) {
-    lines.push(`| ${p.label} | ${spreadText(p.usPerCall, 1)} | ${p.name === 'baseline' ? '' : p.overBaselineUs.toFixed(1)} | ${p.targetUs === undefined ? '' : `≤ ${p.targetUs}`} | ${p.unexpected} |`);
+    const over = p.name === 'baseline' ? '' : p.overBaselineUs.toFixed(1);
+    lines.push(`| ${p.label} | ${spreadText(p.usPerCall, 1)} | ${spreadText(p.cpuUsPerCall, 1)} | ${over} | ${p.targetUs === undefined ? '' : `≤ ${p.targetUs}`} | ${p.unexpected} |`);
   }
   return lines.join('\n');
 }
