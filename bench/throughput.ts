@@ -1,418 +1,442 @@
 /**
- * What the shield costs per request, measured in one run so only ratios matter:
+ * What the shield costs per request, in one run against bare Express and the peers people use
+ * instead (`npm run bench:throughput`, which builds dist/ first; `-- --quick` for a short run):
  *
- * 1. HTTP throughput (autocannon) of a login route: bare Express vs the same route behind the
- *    shield on the memory store, and on Redis when a `redis-server` binary exists (a private
- *    server on a free port, never 6379). Each variant in its own process, same duration, in
- *    alternating order over the rounds.
- * 2. The example exchange's real login (scrypt) with PROTECTION=none vs shield.
- * 3. In-process decision overhead p50/p99 (`elapsedMs` of each decision, one at a time).
- * 4. zxcvbn's worst case on adversarial inputs: the shield's bounded check vs raw zxcvbn.
+ *   bare Express · express-rate-limit (one counter per IP) · rate-limiter-flexible (one
+ *   RateLimiterMemory `consume` per IP) · shield, memory store · shield, Redis · the floor for
+ *   Redis (bare + one pipelined read of 8 keys) · and the attack paths on the memory store: new
+ *   devices (step-up answers) and a source over its limit (429).
  *
- *   npx tsx bench/throughput.ts [--quick]      (npm run bench runs it after the attack scenarios)
+ * Cheap login route (bench/lib/login-server.ts, run as plain JavaScript on the compiled dist/),
+ * each variant in its own long-lived process, enrolled (login + step-up, then one login per
+ * account so the shield has learnt each password's quality) and warmed up first; autocannon -c 32,
+ * one window per variant per round, the order rotated each round, so drift on a shared machine
+ * hits every variant alike. Per variant: req/s per round, its ratio to bare Express in the
+ * same round (min / median / max over rounds), p50/p99 latency, and the server's CPU µs per
+ * request (its own `process.cpuUsage()` before and after each window, divided by requests
+ * served), which moves far less with machine noise than throughput. For Redis: redis-server's
+ * CPU and commands per request during the windows, then round trips per decision, path by
+ * path, through a counting proxy (bench/lib/round-trips.ts).
+ *
+ * A full run writes `cost.throughput` in bench/results.json (nothing else there changes) and
+ * regenerates the README's performance line. --quick writes nothing unless --write is given.
+ *
+ *   --quick  --write  --rounds N  --window SECONDS
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { get } from 'node:http';
-import { delimiter, join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { accessSync, constants } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { generate, generateSecret } from 'otplib';
-import { createRedisStoreFromUrl } from '../src/index.js';
 import { type RedisProcess, startRedis } from '../test/support/redis.js';
-import { redisCall } from '../test/support/resp.js';
-import { decisionOverhead, type OverheadResult } from './lib/decision-overhead.js';
+import { commandCalls, redisCall } from '../test/support/resp.js';
+import { compiledScript } from './lib/compiled.js';
+import {
+  blockedTraffic,
+  burnSources,
+  cannonRequest,
+  newDeviceTraffic,
+  returningTraffic,
+  settleReturning,
+  sourceSet,
+  type Traffic,
+  type TrafficKind,
+} from './lib/cost-traffic.js';
+import { processCpuUs, serverStats } from './lib/cpu.js';
 import { Target } from './lib/http.js';
-import { benchEmail, benchPassword, enrolAccounts, rotatingLogin, type Stream, WRONG_EVERY } from './lib/load.js';
-import { FULL, type Mode, QUICK } from './lib/modes.js';
+import { enrolAccounts, WRONG_EVERY } from './lib/load.js';
+import { measuredCommit } from './lib/measured-commit.js';
+import { onPath } from './lib/on-path.js';
 import { type ServerProcess, startServer } from './lib/processes.js';
-import { type ZxcvbnRow, zxcvbnWorstCase } from './lib/zxcvbn-worst.js';
+import { writeCostPart } from './lib/results-file.js';
+import { measureRoundTrips, type RoundTrips } from './lib/round-trips.js';
+import { rotation, rounded, roundedSpread, type Spread, spread, spreadText } from './lib/spread.js';
+import { writeReadmePerformance } from './readme-performance.js';
 
-export interface LoadRun {
-  readonly rps: number;
-  readonly p50ms: number;
-  readonly p99ms: number;
-  readonly ok2xx: number;
-  readonly non2xx: number;
-  readonly errors: number;
-  /** The shield's decisions during the run, by action (what path was measured). */
-  readonly shieldActions?: Record<string, number>;
-}
+// The attack bench (`npm run bench`) keeps its own, smaller cost section under this name.
+export { runThroughput, type ThroughputResult } from './lib/attack-throughput.js';
 
-export interface Variant {
-  readonly name: string;
-  readonly runs: LoadRun[];
-  /** Mean over the rounds. */
-  readonly rps: number;
-  readonly p50ms: number;
-  readonly p99ms: number;
-}
-
-export interface PathComparison {
-  readonly name: string;
-  readonly path: string;
-  readonly variants: Variant[];
-  readonly bareRps: number;
-  readonly memoryRps: number;
-  readonly memoryRatio: number;
-  readonly redisRps: number | null;
-  readonly redisRatio: number | null;
-  /** shield ÷ bare per window pair (same round): the spread shows how noisy the machine was. */
-  readonly roundRatios: { memory: number[]; redis: number[] };
-}
-
-export interface ThroughputResult {
-  readonly bareExpressRps: number;
-  readonly shieldMemoryRps: number;
-  readonly ratio: number;
-  readonly shieldRedisRps: number | null;
-  readonly redisRatio: number | null;
-  /** Which decision path the headline numbers measured. */
-  readonly path: string;
-  readonly durationSec: number;
-  readonly scryptDurationSec: number;
-  /** Measurement windows per variant. */
+interface Settings {
+  readonly name: 'full' | 'quick';
+  readonly windowSec: number;
+  readonly warmupSec: number;
   readonly rounds: number;
   readonly connections: number;
-  /** Every load path measured; the first is the headline. */
-  readonly paths: PathComparison[];
-  readonly exampleScrypt: { noneRps: number; shieldRps: number; ratio: number; roundRatios: number[]; medianRoundRatio: number; variants: Variant[] };
-  readonly decisionOverhead: OverheadResult[];
-  readonly zxcvbn: { rawCapMs: number; rows: ZxcvbnRow[] };
+  /** Returning accounts, enrolled once (login + step-up) so they have a known device. */
+  readonly accounts: number;
+  /** Accounts the attack paths try: known to the server, never seen by the shield. */
+  readonly attackAccounts: number;
+  /** Addresses over their limit per blocked-source window (a fresh set each window). */
+  readonly sourcesPerWindow: number;
+}
+
+const FULL: Settings = { name: 'full', windowSec: 10, warmupSec: 5, rounds: 5, connections: 32, accounts: 8_000, attackAccounts: 100_000, sourcesPerWindow: 128 };
+const QUICK: Settings = { name: 'quick', windowSec: 2, warmupSec: 1, rounds: 2, connections: 32, accounts: 1_000, attackAccounts: 10_000, sourcesPerWindow: 16 };
+
+type Action = 'allow' | 'challenge' | 'block';
+
+interface VariantSpec {
+  readonly name: string;
+  readonly label: string;
+  /** MODE of bench/lib/login-server.ts. */
+  readonly mode: string;
+  readonly traffic: TrafficKind;
+  readonly redis?: true;
+  /** What every shield decision of the window should be: anything else is noted. */
+  readonly expect?: Action;
+  /** The answers the window should get. */
+  readonly statuses: readonly number[];
+}
+
+const VARIANTS: readonly VariantSpec[] = [
+  { name: 'bare', label: 'bare Express', mode: 'bare', traffic: 'returning', statuses: [200, 401] },
+  { name: 'express-rate-limit', label: 'express-rate-limit (one counter per IP)', mode: 'express-rate-limit', traffic: 'returning', statuses: [200, 401] },
+  { name: 'rate-limiter-flexible', label: 'rate-limiter-flexible, one `consume` per IP', mode: 'rate-limiter-flexible', traffic: 'returning', statuses: [200, 401] },
+  { name: 'shield-memory', label: 'shield, memory store', mode: 'memory', traffic: 'returning', expect: 'allow', statuses: [200, 401] },
+  { name: 'shield-redis', label: 'shield, Redis', mode: 'redis', traffic: 'returning', redis: true, expect: 'allow', statuses: [200, 401] },
+  { name: 'redis-floor', label: 'floor for Redis: bare + one pipelined read of 8 keys', mode: 'redis-floor', traffic: 'returning', redis: true, statuses: [200, 401] },
+  { name: 'shield-memory-new-device', label: 'shield, memory store: new devices (step-up answers)', mode: 'memory', traffic: 'new-device', expect: 'challenge', statuses: [401] },
+  { name: 'shield-memory-blocked', label: 'shield, memory store: a source over its limit (429)', mode: 'memory', traffic: 'blocked-source', expect: 'block', statuses: [429] },
+];
+
+const TRAFFIC_TEXT: Record<TrafficKind, (s: Settings) => string> = {
+  returning: (s) =>
+    `${s.accounts.toLocaleString('en')} returning accounts, each from its usual address with the device cookie it got at enrolment (login + step-up; variants without the shield get the same cookie header bytes), 1 in ${WRONG_EVERY} with a wrong password`,
+  'new-device': (s) =>
+    `${s.attackAccounts.toLocaleString('en')} accounts in turn that the server knows and the shield never saw, no cookie, a new client address on every request, 1 in ${WRONG_EVERY} with a wrong password: every answer a step-up`,
+  'blocked-source': (s) =>
+    `${s.sourcesPerWindow} client addresses per window that each failed 20 times just before (a fresh set each window), no cookie, any of ${s.attackAccounts.toLocaleString('en')} accounts: every answer a 429`,
+};
+
+export interface CostWindow {
+  readonly round: number;
+  /** Place of this variant in the round's order (0 = first). */
+  readonly position: number;
+  readonly rps: number;
+  readonly p50ms: number;
+  readonly p99ms: number;
+  readonly requests: number;
+  readonly statuses: Record<string, number>;
+  readonly errors: number;
+  readonly cpuUsPerRequest: number;
+  readonly heapUsedMB: number;
+  readonly redisCpuUsPerRequest?: number;
+  readonly redisCommandsPerRequest?: number;
+  /** The shield's decisions in the window, by action. */
+  readonly decisions?: Record<string, number>;
+  /** Of those, how many the insurance store served (the Redis path was not what ran). */
+  readonly degraded?: number;
+}
+
+export interface CostVariant {
+  readonly name: string;
+  readonly label: string;
+  readonly traffic: string;
+  readonly windows: CostWindow[];
+  readonly rps: Spread;
+  /** This variant's req/s ÷ bare Express's in the same round. */
+  readonly ratioToBare: Spread;
+  readonly ratioToBarePerRound: number[];
+  readonly p50ms: Spread;
+  readonly p99ms: Spread;
+  readonly cpuUsPerRequest: Spread;
+  readonly redisCpuUsPerRequest?: Spread;
+  readonly redisCommandsPerRequest?: Spread;
+}
+
+export interface Comparison {
+  readonly name: string;
+  readonly perRound: number[];
+  readonly ratio: Spread;
+}
+
+export interface CostThroughput {
+  readonly generatedAt: string;
+  readonly command: string;
+  readonly mode: 'full' | 'quick';
+  readonly commit: string;
+  readonly machine: { cpus: number; node: string; loadAverageStart: number[]; loadAverageEnd: number[] };
+  readonly settings: Settings & { wrongEvery: number; order: string };
+  readonly server: string;
+  readonly variants: CostVariant[];
+  readonly comparisons: Comparison[];
+  readonly roundTrips: RoundTrips | null;
   readonly notes: string[];
+  readonly wallSeconds: number;
 }
 
 type Log = (line: string) => void;
 
-const LOGIN_SERVER = 'bench/lib/login-server.ts';
-const EXAMPLE_MAIN = 'examples/exchange-server/main.ts';
-const EXAMPLE_USERS = 40;
-/** Fresh accounts for the first-login load come after the returning ones. */
-const FRESH_ACCOUNTS = 40_000;
-
-interface PathSpec {
-  readonly name: string;
-  readonly describe: (accounts: number) => string;
-  readonly stream: (accounts: number, cookies: readonly (string | undefined)[]) => Stream;
-  readonly quick: boolean;
+interface Live {
+  readonly spec: VariantSpec;
+  readonly server: ServerProcess;
+  /** The traffic of the window with this index (blocked sources are burnt first). */
+  traffic(window: number): Promise<Traffic>;
 }
 
-const COMMON =
-  `1 in ${WRONG_EVERY} with a wrong password (401), the rest right (200); no counter near a limit and a failure ratio under the wave detector's 30 %, ` +
-  'so the shield reads every counter, scores, allows and records each attempt';
+let offset = 0;
 
-/** The load paths, headline first. */
-export const PATHS: readonly PathSpec[] = [
-  {
-    name: 'returning users, usual address',
-    describe: (n) => `${n.toLocaleString('en')} accounts, each logged in once from its usual address before the measurement and sending its device cookie from there; ${COMMON}`,
-    stream: (n, cookies) => ({ users: n, cookies, fromHome: true }),
-    quick: true,
-  },
-  {
-    name: 'returning users, new address each request',
-    describe: (n) =>
-      `the same ${n.toLocaleString('en')} accounts and cookies, but every request from a client address never seen before (millions of /24s): the worst case for the shield's memo of keyed identifiers; ${COMMON}`,
-    stream: (n, cookies) => ({ users: n, cookies }),
-    quick: false,
-  },
-  {
-    name: 'first logins',
-    describe: () =>
-      `every request a new device on an account not seen before, from a new address: the shield also scores the password with zxcvbn (bounded) and remembers the device; ${COMMON}`,
-    stream: (n) => {
-      let fresh = 0;
-      return { users: FRESH_ACCOUNTS, account: () => n + (fresh++ % FRESH_ACCOUNTS) };
-    },
-    quick: false,
-  },
-];
-
-function onPath(binary: string): boolean {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, binary), constants.X_OK);
-      return true;
-    } catch {
-      // Not here.
-    }
+async function window(live: Live, seconds: number, connections: number, windowIndex: number, redis: RedisProcess | undefined): Promise<Omit<CostWindow, 'round' | 'position'>> {
+  const { port } = live.server;
+  const traffic = await live.traffic(windowIndex);
+  const useRedis = live.spec.redis && redis;
+  const before = await serverStats(port);
+  const redisBefore = useRedis ? { cpu: await processCpuUs(redis.pid), calls: await commandCalls(redis.port) } : undefined;
+  offset += 10_000_000;
+  const r = await autocannon({ url: `http://127.0.0.1:${port}`, connections, duration: seconds, requests: [cannonRequest(traffic, offset)] });
+  const after = await serverStats(port);
+  const requests = r['2xx'] + r.non2xx;
+  const statuses: Record<string, number> = {};
+  for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) statuses[code] = s.count ?? 0;
+  let redisFigures: Pick<CostWindow, 'redisCpuUsPerRequest' | 'redisCommandsPerRequest'> = {};
+  if (useRedis && redisBefore) {
+    const cpu = await processCpuUs(redis.pid);
+    const calls = await commandCalls(redis.port);
+    let commands = 0;
+    for (const [name, n] of Object.entries(calls)) if (name !== 'info') commands += n - (redisBefore.calls[name] ?? 0);
+    redisFigures = {
+      ...(cpu !== undefined && redisBefore.cpu !== undefined ? { redisCpuUsPerRequest: rounded((cpu - redisBefore.cpu) / requests, 1) } : {}),
+      redisCommandsPerRequest: rounded(commands / requests, 2),
+    };
   }
-  return false;
+  const decisions: Record<string, number> = {};
+  for (const [action, n] of Object.entries(after.actions)) {
+    const delta = n - (before.actions[action] ?? 0);
+    if (delta > 0) decisions[action] = delta;
+  }
+  return {
+    rps: rounded(requests / r.duration, 1),
+    p50ms: r.latency.p50,
+    p99ms: r.latency.p99,
+    requests,
+    statuses,
+    errors: r.errors + r.timeouts,
+    cpuUsPerRequest: rounded((after.cpuUs - before.cpuUs) / requests, 1),
+    heapUsedMB: rounded(after.heapUsed / 1e6, 1),
+    ...redisFigures,
+    ...(Object.keys(decisions).length > 0 ? { decisions } : {}),
+    ...(after.degraded > before.degraded ? { degraded: after.degraded - before.degraded } : {}),
+  };
 }
 
-function getJson(port: number, path: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        text += c;
-      });
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(text));
-        } catch (error) {
-          reject(error);
-        }
-      });
-    }).on('error', reject);
+function describeWindow(w: Omit<CostWindow, 'round' | 'position'>): string {
+  const redis = w.redisCpuUsPerRequest !== undefined ? ` · redis ${w.redisCpuUsPerRequest} µs/req, ${w.redisCommandsPerRequest} cmds/req` : '';
+  return `${w.rps.toFixed(0)} req/s, p50 ${w.p50ms} ms, p99 ${w.p99ms} ms, ${w.cpuUsPerRequest} µs CPU/req${redis}, heap ${w.heapUsedMB} MB, ${JSON.stringify(w.statuses)}${w.errors ? `, ${w.errors} errors` : ''}${w.decisions ? ` · ${JSON.stringify(w.decisions)}` : ''}${w.degraded ? `, ${w.degraded} degraded` : ''}`;
+}
+
+async function startVariants(settings: Settings, specs: readonly VariantSpec[], script: string, redis: RedisProcess | undefined, log: Log, notes: string[]): Promise<Live[]> {
+  const users = settings.accounts + settings.attackAccounts;
+  const servers = await Promise.all(
+    specs.map((spec) =>
+      startServer({
+        args: [script],
+        env: { MODE: spec.mode, REDIS_URL: redis?.url ?? '', USERS: String(users), NODE_ENV: 'production' },
+        ready: /\[login-server\] listening on :(\d+)/,
+        timeoutMs: 60_000,
+      }),
+    ),
+  );
+  // Shield variants on the returning path enrol their accounts; the others replay the memory
+  // variant's cookies, so every variant receives the same request bytes.
+  const cookies = new Map<string, (string | undefined)[]>();
+  for (const [i, spec] of specs.entries()) {
+    if (spec.traffic !== 'returning' || !spec.expect) continue;
+    const target = new Target(servers[i]!.port, 16);
+    const started = performance.now();
+    try {
+      cookies.set(
+        spec.name,
+        await enrolAccounts(target, settings.accounts).catch(async (error: unknown) => {
+          // Seen on an overloaded machine: a step-up answered invalid_code once. Enrolment is
+          // set-up, not measurement: say so and enrol again (every device is new again).
+          notes.push(`${spec.name}: enrolment failed once (${error instanceof Error ? error.message : String(error)}) and was repeated`);
+          return enrolAccounts(target, settings.accounts);
+        }),
+      );
+      const other = await settleReturning(target, settings.accounts, cookies.get(spec.name)!);
+      if (other > 0) notes.push(`${spec.name}: ${other} of the ${settings.accounts} settling logins (one per account, after enrolment) got no token`);
+    } finally {
+      target.close();
+    }
+    log(`${spec.name}: ${settings.accounts} accounts enrolled and settled in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  const shared = cookies.get('shield-memory') ?? [...cookies.values()][0] ?? [];
+  return specs.map((spec, i) => {
+    const server = servers[i]!;
+    const attackFrom = settings.accounts;
+    let traffic: Live['traffic'];
+    if (spec.traffic === 'returning') {
+      const t = returningTraffic(settings.accounts, cookies.get(spec.name) ?? shared);
+      traffic = async () => t;
+    } else if (spec.traffic === 'new-device') {
+      const t = newDeviceTraffic(attackFrom, settings.attackAccounts);
+      traffic = async () => t;
+    } else {
+      traffic = async (windowIndex) => {
+        const sources = sourceSet(windowIndex, settings.sourcesPerWindow);
+        const target = new Target(server.port, 16);
+        await burnSources(target, sources, settings.accounts).finally(() => target.close());
+        return blockedTraffic(attackFrom, settings.attackAccounts, sources);
+      };
+    }
+    return { spec, server, traffic };
   });
 }
 
-let streamOffset = 0;
-
-function load(port: number, seconds: number, connections: number, stream: Stream): Promise<autocannon.Result> {
-  streamOffset += 10_000_000;
-  return autocannon({ url: `http://127.0.0.1:${port}`, connections, duration: seconds, requests: [rotatingLogin(streamOffset, stream)] });
-}
-
-type Stats = { actions?: Record<string, number> } | undefined;
-
-async function measure(port: number, seconds: number, connections: number, stream: Stream): Promise<LoadRun> {
-  const before = (await getJson(port, '/stats').catch(() => undefined)) as Stats;
-  const r = await load(port, seconds, connections, stream);
-  const after = (await getJson(port, '/stats').catch(() => undefined)) as Stats;
-  let shieldActions: Record<string, number> | undefined;
-  if (after?.actions && Object.keys(after.actions).length > 0) {
-    shieldActions = {};
-    for (const [k, v] of Object.entries(after.actions)) shieldActions[k] = v - (before?.actions?.[k] ?? 0);
-  }
-  const total = r['2xx'] + r.non2xx;
-  return { rps: total / r.duration, p50ms: r.latency.p50, p99ms: r.latency.p99, ok2xx: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts, shieldActions };
-}
-
-function summarise(name: string, runs: LoadRun[]): Variant {
-  const mean = (f: (r: LoadRun) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
-  return { name, runs, rps: mean((r) => r.rps), p50ms: mean((r) => r.p50ms), p99ms: mean((r) => r.p99ms) };
-}
-
-function describe(r: LoadRun): string {
-  return `${r.rps.toFixed(0)} req/s, p50 ${r.p50ms} ms, p99 ${r.p99ms} ms, ${r.non2xx} non-2xx, ${r.errors} errors${r.shieldActions ? ` · decisions ${JSON.stringify(r.shieldActions)}` : ''}`;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-function compare(name: string, path: string, runs: Map<string, LoadRun[]>): PathComparison {
-  const variants = [...runs.entries()].filter(([, r]) => r.length > 0).map(([name, r]) => summarise(name, r));
-  const rps = (name: string) => variants.find((v) => v.name === name)?.rps;
-  const perRound = (name: string) => {
-    const bare = runs.get('bare') ?? [];
-    return (runs.get(name) ?? []).map((r, i) => r.rps / (bare[i]?.rps ?? Number.NaN));
+function summarise(spec: VariantSpec, settings: Settings, windows: CostWindow[], bare: CostWindow[]): CostVariant {
+  const perRound = windows.map((w) => rounded(w.rps / (bare.find((b) => b.round === w.round)?.rps ?? Number.NaN), 3));
+  const of = (f: (w: CostWindow) => number | undefined) => {
+    const values = windows.map(f).filter((v): v is number => v !== undefined);
+    return values.length > 0 ? roundedSpread(spread(values), 2) : undefined;
   };
-  const bare = rps('bare') ?? Number.NaN;
-  const memory = rps('shield-memory') ?? Number.NaN;
-  const redis = rps('shield-redis') ?? null;
+  const redisCpu = of((w) => w.redisCpuUsPerRequest);
+  const redisCommands = of((w) => w.redisCommandsPerRequest);
   return {
-    name,
-    path,
-    variants,
-    bareRps: bare,
-    memoryRps: memory,
-    memoryRatio: memory / bare,
-    redisRps: redis,
-    redisRatio: redis === null ? null : redis / bare,
-    roundRatios: { memory: perRound('shield-memory'), redis: redis === null ? [] : perRound('shield-redis') },
+    name: spec.name,
+    label: spec.label,
+    traffic: TRAFFIC_TEXT[spec.traffic](settings),
+    windows,
+    rps: of((w) => w.rps)!,
+    ratioToBare: roundedSpread(spread(perRound), 3),
+    ratioToBarePerRound: perRound,
+    p50ms: of((w) => w.p50ms)!,
+    p99ms: of((w) => w.p99ms)!,
+    cpuUsPerRequest: of((w) => w.cpuUsPerRequest)!,
+    ...(redisCpu ? { redisCpuUsPerRequest: redisCpu } : {}),
+    ...(redisCommands ? { redisCommandsPerRequest: redisCommands } : {}),
   };
 }
 
-/** Windows in alternating order (A B C, C B A, ...), so drift on a shared machine hits every variant alike. */
-async function alternate(names: readonly string[], rounds: number, window: (name: string, round: number) => Promise<void>): Promise<void> {
-  for (let round = 0; round < rounds; round++) {
-    for (const name of round % 2 === 0 ? names : [...names].reverse()) await window(name, round);
-  }
+function compare(name: string, a: CostVariant | undefined, b: CostVariant | undefined): Comparison | undefined {
+  if (!a || !b) return undefined;
+  const perRound = a.windows.map((w) => rounded(w.rps / (b.windows.find((x) => x.round === w.round)?.rps ?? Number.NaN), 3));
+  return { name, perRound, ratio: roundedSpread(spread(perRound), 3) };
 }
 
-export async function runThroughput(mode: Mode, log: Log): Promise<ThroughputResult> {
-  const t = mode.throughput;
-  const accounts = t.returningAccounts;
-  const paths = PATHS.filter((p) => mode.name === 'full' || p.quick);
+/** Whatever would make a window measure something other than its label says. */
+function check(spec: VariantSpec, windows: readonly CostWindow[]): string[] {
   const notes: string[] = [];
-  let redis: RedisProcess | undefined;
-  if (onPath('redis-server')) {
-    try {
-      redis = await startRedis();
-    } catch (error) {
-      notes.push(`redis-server found but could not start: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
-    }
-  } else {
-    notes.push('no redis-server binary on PATH: the Redis variant was skipped');
+  const errors = windows.reduce((a, w) => a + w.errors, 0);
+  if (errors > 0) notes.push(`${spec.name}: ${errors} socket errors or timeouts over the windows`);
+  const statuses: Record<string, number> = {};
+  for (const w of windows) for (const [code, n] of Object.entries(w.statuses)) statuses[code] = (statuses[code] ?? 0) + n;
+  const total = Object.values(statuses).reduce((a, b) => a + b, 0);
+  const other = Object.entries(statuses).filter(([code]) => !spec.statuses.includes(Number(code))).reduce((a, [, n]) => a + n, 0);
+  if (other / Math.max(1, total) > 0.005) notes.push(`${spec.name}: ${other} of ${total} answers were not ${spec.statuses.join('/')} (${JSON.stringify(statuses)})`);
+  if (spec.expect) {
+    const decisions: Record<string, number> = {};
+    for (const w of windows) for (const [action, n] of Object.entries(w.decisions ?? {})) decisions[action] = (decisions[action] ?? 0) + n;
+    const all = Object.values(decisions).reduce((a, b) => a + b, 0);
+    const off = all - (decisions[spec.expect] ?? 0);
+    if (all === 0 || off / all > 0.005) notes.push(`${spec.name}: ${off} of ${all} decisions were not "${spec.expect}" (${JSON.stringify(decisions)})`);
+    const degraded = windows.reduce((a, w) => a + (w.degraded ?? 0), 0);
+    if (degraded > 0) notes.push(`${spec.name}: ${degraded} of ${all} decisions were served from the shield's in-process insurance (the store was slow or down)`);
   }
+  return notes;
+}
 
-  const servers: ServerProcess[] = [];
+export async function runCostThroughput(settings: Settings, log: Log): Promise<CostThroughput> {
+  const started = performance.now();
+  const loadAverageStart = loadavg();
+  const notes: string[] = [];
+  const script = await compiledScript('bench/lib/login-server.ts');
+  let redis: RedisProcess | undefined;
+  if (onPath('redis-server')) redis = await startRedis();
+  else notes.push('no redis-server binary on PATH: the Redis variants were skipped');
+  const specs = VARIANTS.filter((v) => !v.redis || redis);
+  let live: Live[] = [];
   try {
-    // 1. bare vs shield (memory, redis): one long-lived process per variant, enrolled and warmed
-    //    once, then short windows in alternating order, every path in each window.
-    const names = redis ? ['bare', 'shield-memory', 'shield-redis'] : ['bare', 'shield-memory'];
     if (redis) await redisCall(redis.port, 'FLUSHALL');
-    const live = new Map<string, { port: number; streams: Stream[] }>();
-    const started = await Promise.all(
-      names.map((name) =>
-        startServer({
-          args: ['--import', 'tsx', LOGIN_SERVER],
-          env: {
-            MODE: name === 'bare' ? 'bare' : name === 'shield-memory' ? 'memory' : 'redis',
-            REDIS_URL: redis?.url ?? '',
-            USERS: String(accounts + FRESH_ACCOUNTS),
-          },
-          ready: /\[login-server\] listening on :(\d+)/,
-          timeoutMs: 60_000,
-        }),
-      ),
-    );
-    servers.push(...started);
-    for (const [k, name] of names.entries()) {
-      const server = started[k]!;
-      const target = new Target(server.port, 16);
-      const cookies = await enrolAccounts(target, accounts).finally(() => target.close());
-      const streams = paths.map((p) => p.stream(accounts, cookies));
-      if (t.warmupSec > 0) await load(server.port, t.warmupSec, t.connections, streams[0]!);
-      live.set(name, { port: server.port, streams });
+    live = await startVariants(settings, specs, script, redis, log, notes);
+    let windowIndex = 0;
+    for (const v of live) {
+      const w = await window(v, settings.warmupSec, settings.connections, windowIndex++, redis);
+      log(`warm-up · ${v.spec.name}: ${describeWindow(w)}`);
     }
-    const runs = paths.map(() => new Map<string, LoadRun[]>(names.map((n) => [n, []])));
-    await alternate(names, t.rounds, async (name, round) => {
-      const v = live.get(name)!;
-      for (const [i, path] of paths.entries()) {
-        const r = await measure(v.port, t.durationSec, t.connections, v.streams[i]!);
-        runs[i]!.get(name)!.push(r);
-        log(`throughput ${path.name} · ${name} · window ${round + 1}: ${describe(r)}`);
-      }
-    });
-    await Promise.all(servers.splice(0).map((s) => s.stop()));
-    // The paths are meant to stay on "allow": say so when the shield decided otherwise.
-    for (const [i, path] of paths.entries()) {
-      for (const [name, list] of runs[i]!) {
-        const totals: Record<string, number> = {};
-        for (const r of list) for (const [k, v] of Object.entries(r.shieldActions ?? {})) totals[k] = (totals[k] ?? 0) + v;
-        const all = Object.values(totals).reduce((a, b) => a + b, 0);
-        const other = all - (totals.allow ?? 0);
-        if (all > 0 && other / all > 0.005) notes.push(`${path.name} · ${name}: ${other} of ${all} decisions were not "allow" (${JSON.stringify(totals)}): not purely the normal path`);
+    const windows = new Map<string, CostWindow[]>(specs.map((s) => [s.name, []]));
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const [position, v] of rotation(live, round).entries()) {
+        const w = await window(v, settings.windowSec, settings.connections, windowIndex++, redis);
+        windows.get(v.spec.name)!.push({ round, position, ...w });
+        log(`round ${round + 1}/${settings.rounds} · ${v.spec.name}: ${describeWindow(w)}`);
       }
     }
-
-    // 2. the example's real login (scrypt), PROTECTION=none vs shield, same rotating traffic.
-    const dir = await mkdtemp(join(tmpdir(), 'account-shield-bench-'));
-    const scrypt = new Map<string, LoadRun[]>([
-      ['example-none', []],
-      ['example-shield', []],
-    ]);
-    try {
-      const usersFile = join(dir, 'users.json');
-      const seed = Array.from({ length: EXAMPLE_USERS }, (_, i) => ({ email: benchEmail(i), password: benchPassword(i), totpSecret: generateSecret() }));
-      await writeFile(usersFile, JSON.stringify(seed), { mode: 0o600 });
-      const example = new Map<string, { port: number; stream: Stream }>();
-      const exampleNames = [...scrypt.keys()];
-      const exampleServers = await Promise.all(
-        exampleNames.map((name) =>
-          startServer({
-            args: ['--import', 'tsx', EXAMPLE_MAIN],
-            env: {
-              PORT: '0',
-              PROTECTION: name === 'example-none' ? 'none' : 'shield',
-              TRUST_PROXY: 'loopback',
-              SHIELD_SECRET: 'bench-example-secret-0123456789abcdef01',
-              EXAMPLE_USERS: usersFile,
-              LEAKED_ADDRESSES: '',
-              REDIS_URL: '',
-            },
-            ready: /\[exchange\] listening on :(\d+)/,
-            timeoutMs: 120_000,
-          }),
-        ),
-      );
-      servers.push(...exampleServers);
-      for (const [k, name] of exampleNames.entries()) {
-        const server = exampleServers[k]!;
-        const target = new Target(server.port, 8);
-        const cookies = await enrolAccounts(target, EXAMPLE_USERS, 8, (user) =>
-          generate({ secret: seed[user]!.totpSecret, epoch: Math.floor(Date.now() / 1000) }),
-        ).finally(() => target.close());
-        example.set(name, { port: server.port, stream: { users: EXAMPLE_USERS, cookies, fromHome: true } });
-      }
-      await alternate([...scrypt.keys()], t.rounds, async (name, round) => {
-        const v = example.get(name)!;
-        const r = await measure(v.port, t.scryptDurationSec, 8, v.stream);
-        scrypt.get(name)!.push(r);
-        log(`example scrypt login   ${name.padEnd(14)} window ${round + 1}: ${describe(r)}`);
-      });
-    } finally {
-      await Promise.all(servers.splice(0).map((s) => s.stop()));
-      await rm(dir, { recursive: true, force: true });
-    }
-    const scryptVariants = [...scrypt.entries()].map(([name, runs]) => summarise(name, runs));
-    const scryptRps = (name: string) => scryptVariants.find((v) => v.name === name)?.rps ?? Number.NaN;
-    const scryptRounds = (scrypt.get('example-shield') ?? []).map((r, i) => r.rps / (scrypt.get('example-none')?.[i]?.rps ?? Number.NaN));
-
-    // 3. in-process decision overhead, one request at a time.
-    const overheadAccounts = mode.name === 'quick' ? 300 : 1_000;
-    const overhead: OverheadResult[] = [await decisionOverhead('memory', overheadAccounts, t.decisions)];
-    if (redis) {
-      await redisCall(redis.port, 'FLUSHALL');
-      const store = createRedisStoreFromUrl(redis.url);
-      try {
-        overhead.push(await decisionOverhead('redis', overheadAccounts, t.decisions, store));
-      } finally {
-        await store.close();
-      }
-    }
-    for (const o of overhead) {
-      log(
-        `decision overhead (${o.store}): returning p50 ${o.returning.p50ms.toFixed(3)} ms p99 ${o.returning.p99ms.toFixed(3)} ms ${JSON.stringify(o.returning.actions)}; ` +
-          `first login p50 ${o.firstLogin.p50ms.toFixed(3)} ms p99 ${o.firstLogin.p99ms.toFixed(3)} ms`,
-      );
-    }
-
-    // 4. zxcvbn's worst case.
-    const rawCapMs = mode.name === 'quick' ? 1_000 : 2_000;
-    const lengths = mode.name === 'quick' ? [12, 20, 32, 100] : [12, 16, 20, 24, 32, 48, 64, 100];
-    const zx = await zxcvbnWorstCase(lengths, rawCapMs);
-    log(`zxcvbn: worst bounded ${Math.max(...zx.map((r) => r.boundedMs)).toFixed(2)} ms, worst raw ${Math.max(...zx.map((r) => r.rawMs ?? 0)).toFixed(0)} ms (cap ${rawCapMs} ms)`);
-
-    const compared = paths.map((p, i) => compare(p.name, p.describe(accounts), runs[i]!));
-    const ret = compared[0]!;
+    await Promise.all(live.map((v) => v.server.stop()));
+    live = [];
+    const bare = windows.get('bare') ?? [];
+    const variants = specs.map((spec) => summarise(spec, settings, windows.get(spec.name)!, bare));
+    for (const spec of specs) notes.push(...check(spec, windows.get(spec.name)!));
+    const byName = (name: string) => variants.find((v) => v.name === name);
+    const comparisons = [
+      compare('shield-redis ÷ redis-floor', byName('shield-redis'), byName('redis-floor')),
+      compare('shield-memory ÷ express-rate-limit', byName('shield-memory'), byName('express-rate-limit')),
+      compare('shield-memory ÷ rate-limiter-flexible', byName('shield-memory'), byName('rate-limiter-flexible')),
+    ].filter((c): c is Comparison => c !== undefined);
+    const roundTrips = redis ? await measureRoundTrips(script, redis, log) : null;
     return {
-      bareExpressRps: ret.bareRps,
-      shieldMemoryRps: ret.memoryRps,
-      ratio: ret.memoryRatio,
-      shieldRedisRps: ret.redisRps,
-      redisRatio: ret.redisRatio,
-      path: `${ret.name}: ${ret.path}`,
-      durationSec: t.durationSec,
-      scryptDurationSec: t.scryptDurationSec,
-      rounds: t.rounds,
-      connections: t.connections,
-      paths: compared,
-      exampleScrypt: {
-        noneRps: scryptRps('example-none'),
-        shieldRps: scryptRps('example-shield'),
-        ratio: scryptRps('example-shield') / scryptRps('example-none'),
-        roundRatios: scryptRounds,
-        medianRoundRatio: median(scryptRounds),
-        variants: scryptVariants,
-      },
-      decisionOverhead: overhead,
-      zxcvbn: { rawCapMs, rows: zx },
+      generatedAt: new Date().toISOString(),
+      command: settings.name === 'full' ? 'npm run bench:throughput' : 'npm run bench:throughput -- --quick',
+      mode: settings.name,
+      commit: measuredCommit(),
+      machine: { cpus: cpus().length, node: process.version, loadAverageStart: loadAverageStart.map((x) => rounded(x, 2)), loadAverageEnd: loadavg().map((x) => rounded(x, 2)) },
+      settings: { ...settings, wrongEvery: WRONG_EVERY, order: 'one window per variant per round, the order rotated by one place each round' },
+      server:
+        'bench/lib/login-server.ts transpiled to plain JavaScript (no tsx loader), NODE_ENV=production, importing account-shield from the compiled dist/; one process per variant, all started before the first window; the Redis store with commandTimeoutMs 2000 (the package default 250 ms trips the fail-open insurance when the bench machine is saturated)',
+      variants,
+      comparisons,
+      roundTrips,
       notes,
+      wallSeconds: rounded((performance.now() - started) / 1000, 1),
     };
   } finally {
-    await Promise.all(servers.map((s) => s.stop()));
+    await Promise.all(live.map((v) => v.server.stop()));
     await redis?.stop();
   }
 }
 
+/** The table of issue 12, from one run. */
+export function costTable(result: CostThroughput): string {
+  const lines = ['| variant | req/s (median) | ratio to bare, min / median / max | p50 / p99 ms (median) | server CPU µs per request, min / median / max |', '|---|---|---|---|---|'];
+  for (const v of result.variants) {
+    const ratio = v.name === 'bare' ? '1' : spreadText(v.ratioToBare);
+    const redis = v.redisCpuUsPerRequest ? ` (+ redis-server ${v.redisCpuUsPerRequest.median.toFixed(0)})` : '';
+    lines.push(`| ${v.label} | ${v.rps.median.toFixed(0)} | ${ratio} | ${v.p50ms.median} / ${v.p99ms.median} | ${spreadText(v.cpuUsPerRequest, 0)}${redis} |`);
+  }
+  for (const c of result.comparisons) lines.push(`| ${c.name} | | ${spreadText(c.ratio)} | | |`);
+  return lines.join('\n');
+}
+
+function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const option = (name: string) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? Number(args[i + 1]) : undefined;
+  };
+  const base = args.includes('--quick') ? QUICK : FULL;
+  const settings: Settings = { ...base, rounds: option('rounds') ?? base.rounds, windowSec: option('window') ?? base.windowSec };
+  if (!(settings.rounds >= 1 && settings.windowSec >= 1)) throw new Error('--rounds and --window must be at least 1');
+  const write = settings.name === 'full' || args.includes('--write');
+  const log: Log = (line) => process.stderr.write(`[throughput ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  return runCostThroughput(settings, log).then(async (result) => {
+    process.stdout.write(`${costTable(result)}\n`);
+    if (result.roundTrips) {
+      for (const p of [...result.roundTrips.shield, result.roundTrips.floor]) {
+        process.stdout.write(`round trips · ${p.path}: ${p.roundTripsPerRequest.toFixed(2)} per request, ${p.commandsPerRequest} commands\n`);
+      }
+    }
+    for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+    if (write) {
+      await writeCostPart('throughput', result);
+      log('wrote cost.throughput in bench/results.json');
+      log(await writeReadmePerformance());
+    }
+  });
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const mode = process.argv.includes('--quick') ? QUICK : FULL;
-  runThroughput(mode, (line) => process.stderr.write(`[throughput] ${line}\n`)).then(
-    (result) => {
-      console.log(JSON.stringify(result, null, 2));
-      process.exit(0);
-    },
+  main().then(
+    // Idle keep-alive sockets and child-process handles must not hold the process open.
+    () => process.exit(0),
     (error: unknown) => {
-      console.error('[throughput] failed:', error instanceof Error ? error.stack : String(error));
+      console.error('[throughput] failed:', error instanceof Error ? (error.stack ?? error.message) : String(error));
       process.exit(1);
     },
   );

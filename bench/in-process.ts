@@ -1,0 +1,64 @@
+/**
+ * `npm run bench:in-process`: the shield's own µs per login decision, no HTTP (the measurement
+ * is bench/lib/in-process.ts). It runs in a plain `node --expose-gc` process on the compiled
+ * dist/ (built first by the npm script), so no loader sits in the measured calls. Writes
+ * `cost.inProcess` in bench/results.json and regenerates the README's performance paragraph.
+ *
+ *   --quick   fewer rounds and calls; prints, writes nothing (unless --write)
+ */
+import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { compiledScript } from './lib/compiled.js';
+import type { InProcessResult } from './lib/in-process.js';
+import { measuredCommit } from './lib/measured-commit.js';
+import { writeCostPart } from './lib/results-file.js';
+import { spreadText } from './lib/spread.js';
+import { writeReadmePerformance } from './readme-performance.js';
+
+export async function runInProcess(quick: boolean): Promise<InProcessResult> {
+  const script = await compiledScript('bench/lib/in-process.ts');
+  const env = { ...process.env, ...(quick ? { ROUNDS: '3', CALLS: '1000' } : {}) };
+  const child = spawn(process.execPath, ['--expose-gc', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    out += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the in-process bench exited with ${code}`);
+  const result = JSON.parse(out.trim().split('\n').pop() ?? '') as InProcessResult;
+  return { ...result, commit: measuredCommit(), command: quick ? 'npm run bench:in-process -- --quick' : 'npm run bench:in-process' };
+}
+
+export function inProcessTable(result: InProcessResult): string {
+  const lines = [
+    '| path | wall µs per call, min / median / max | CPU µs per call, min / median / max | wall over the baseline | target | unexpected answers |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const p of result.paths) {
+    const over = p.name === 'baseline' ? '' : p.overBaselineUs.toFixed(1);
+    lines.push(`| ${p.label} | ${spreadText(p.usPerCall, 1)} | ${spreadText(p.cpuUsPerCall, 1)} | ${over} | ${p.targetUs === undefined ? '' : `≤ ${p.targetUs}`} | ${p.unexpected} |`);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const quick = process.argv.includes('--quick');
+  const write = !quick || process.argv.includes('--write');
+  runInProcess(quick)
+    .then(async (result) => {
+      process.stdout.write(`${inProcessTable(result)}\n(${result.rounds} rounds × ${result.callsPerBatch} calls per path)\n`);
+      if (write) {
+        await writeCostPart('inProcess', result);
+        console.error('[in-process] wrote cost.inProcess in bench/results.json');
+        console.error(`[in-process] ${await writeReadmePerformance().catch((error: unknown) => `README not regenerated: ${error instanceof Error ? error.message : String(error)}`)}`);
+      }
+    })
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('[in-process] failed:', error instanceof Error ? (error.stack ?? error.message) : String(error));
+        process.exit(1);
+      },
+    );
+}
