@@ -13,6 +13,7 @@
  *   --out DIR            where to write the results (default bench/)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { readResults } from './lib/results-file.js';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { writeChart } from './lib/chart.js';
@@ -175,7 +176,9 @@ async function main(): Promise<number> {
     plans: plans.map((p) => summarisePlan(p, lists)),
   };
   await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'results.json'), `${JSON.stringify(jsonResults(results), null, 2)}\n`);
+  // The cost benches' section is theirs: carried over, never dropped by an attack run.
+  const { cost } = await readResults(join(out, 'results.json'));
+  await writeFile(join(out, 'results.json'), `${JSON.stringify({ ...(jsonResults(results) as object), ...(cost ? { cost } : {}) }, null, 2)}\n`);
   await writeFile(join(out, 'REPORT.md'), markdownReport(results));
   // The chart shows the lowest coverage run (the list knows least); baselines hold at any.
   const lowest = Math.min(...results.coverages);

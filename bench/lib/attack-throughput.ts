@@ -85,7 +85,7 @@ export interface ThroughputResult {
 type Log = (line: string) => void;
 
 const LOGIN_SERVER = 'bench/lib/login-server.ts';
-const EXAMPLE_MAIN = 'examples/exchange-server/main.ts';
+const EXAMPLE_MAIN = 'bench/exchange/launcher.ts';
 const EXAMPLE_USERS = 40;
 /** Fresh accounts for the first-login load come after the returning ones. */
 const FRESH_ACCOUNTS = 40_000;
