@@ -139,7 +139,9 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       onRecovery: () => this.emit('store.recovered', { store: store.name }),
     });
     this.cookie = new DeviceCookie(config.secret, config.device);
-    this.context = new ContextReader(this.key, config.logger);
+    // The address parts are memoised per address by the reader: keying them again through the
+    // keyer's own memo would only double the inserts for every fresh attacker address.
+    this.context = new ContextReader(this.key, config.logger, createKeyer(config.secret, 0));
     this.specs = counterSpecs(config);
     const run = this.run;
     this.challenges = new Challenges({
@@ -359,8 +361,9 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
   }
 
   /** The typo path's second half: use up this device's pass, if the assessment saw one. */
-  async takeSecondFactorPass(assessment: Assessment): Promise<boolean> {
+  takeSecondFactorPass(assessment: Assessment): Promise<boolean> | false {
     const device = assessment.ids.device;
+    // Almost no attempt has a pass: answering at once saves the challenge path a tick.
     if (!assessment.secondFactorPassed || device === undefined) return false;
     return this.devices.takePass(assessment.ids.account, device).catch(() => false);
   }

@@ -24,7 +24,7 @@ export function outcomeIncrements(assessment: Assessment, outcome: AttemptOutcom
   const inc: NamedIncrement[] = [];
   const add = (name: VelocityRefName, points = 1) => {
     const ref = refs[name];
-    if (ref) inc.push({ ...ref, points, name });
+    if (ref) inc.push({ spec: ref.spec, key: ref.key, points, name });
   };
   // The owner's device does not feed per-source lists: it may share an address with anyone.
   if (assessment.listedPassword && !deviceKnown) add('listedPasswords');

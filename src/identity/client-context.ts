@@ -27,6 +27,8 @@ export class ContextReader {
   constructor(
     private readonly key: Keyer,
     private readonly logger: Logger,
+    /** Keys the address parts; uncached by default, since `sources` already memoises them per address. */
+    private readonly sourceKey: Keyer = key,
   ) {}
 
   read(req: Request, rawDevice: string | undefined): RequestContext {
@@ -43,11 +45,11 @@ export class ContextReader {
   private keySource(address: string): Pick<RequestContext, 'ip' | 'subnet' | 'site'> {
     const parsed = parseClientAddress(address);
     // Whatever does not parse is one source: rotating junk (or ports) must not mint new ones.
-    if (!parsed) return { ip: this.key('ip', UNPARSED), subnet: this.key('net', UNPARSED) };
+    if (!parsed) return { ip: this.sourceKey('ip', UNPARSED), subnet: this.sourceKey('net', UNPARSED) };
     return {
-      ip: this.key('ip', parsed.toNormalizedString()),
-      subnet: this.key('net', subnetOf(parsed)),
-      site: parsed.kind() === 'ipv6' ? this.key('net', siteOf(parsed as ipaddr.IPv6)) : undefined,
+      ip: this.sourceKey('ip', parsed.toNormalizedString()),
+      subnet: this.sourceKey('net', subnetOf(parsed)),
+      site: parsed.kind() === 'ipv6' ? this.sourceKey('net', siteOf(parsed as ipaddr.IPv6)) : undefined,
     };
   }
 

@@ -59,7 +59,8 @@ export function loginGuard(engine: ShieldEngine, options: ResolvedLogin, setting
     const unknownAccount = Boolean(auth && 'unknownAccount' in auth && auth.unknownAccount === true);
 
     // The typo path's second half: this device passed the second factor minutes ago.
-    if (enforced === 'challenge' && !(await engine.takeSecondFactorPass(assessment))) {
+    const pass = enforced === 'challenge' ? engine.takeSecondFactorPass(assessment) : false;
+    if (enforced === 'challenge' && !(pass === false ? false : await pass)) {
       let lookup: AccountLookup;
       try {
         lookup = options.lookupAccount ? await options.lookupAccount(email.value, req) : undefined;
