@@ -27,6 +27,7 @@ import {
   waveBucket,
 } from '../signals/velocity.js';
 import { isWave, parseBaseline, waveSignal } from '../signals/wave.js';
+import { errorMessage } from '../errors/error-message.js';
 import { Insured } from '../stores/insured.js';
 import { storeKeys } from '../stores/key-layout.js';
 import { MemoryStore } from '../stores/memory.js';
@@ -450,8 +451,4 @@ function parseFlags(raw: string | undefined): PasswordFlags | undefined {
   } catch {
     return undefined;
   }
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -5,7 +5,7 @@
  * the servers' secret before it locks a keyed user id nobody will ever look up.
  */
 import { createHmac } from 'node:crypto';
-import { errorMessage } from '../engine/engine.js';
+import { errorMessage } from '../errors/error-message.js';
 import type { Store } from '../stores/store.js';
 import type { Logger } from '../config/logger.js';
 

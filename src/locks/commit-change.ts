@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Logger } from '../config/logger.js';
-import { type ChangeRecord, errorMessage, type ShieldEngine } from '../engine/engine.js';
+import type { ChangeRecord, ShieldEngine } from '../engine/engine.js';
+import { errorMessage } from '../errors/error-message.js';
 import type { Locks, PendingChange } from './locks.js';
 
 /** A credential change the shield let through to the app's handler. */

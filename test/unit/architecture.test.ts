@@ -62,8 +62,8 @@ describe('architecture boundaries', () => {
     expect(runtime.filter((i) => below.includes(folder(i.file)) && folder(i.target) === 'routes')).toEqual([]);
   });
 
-  it('http helpers sit below the engine; errors depend on nothing', () => {
-    expect(runtime.filter((i) => folder(i.file) === 'http' && folder(i.target) === 'engine')).toEqual([]);
+  it('http helpers and identity sit below the engine; errors depend on nothing', () => {
+    expect(runtime.filter((i) => ['http', 'identity', 'signals', 'stores'].includes(folder(i.file)) && folder(i.target) === 'engine')).toEqual([]);
     expect(imports.filter((i) => folder(i.file) === 'errors')).toEqual([]);
   });
 
