@@ -6,6 +6,9 @@ import { checkCounterSpec, checkKey, checkLockArguments, checkPoints, checkTtl }
 import { StoreConfigError, type StoreFailureReason, StoreUnavailableError } from './errors.js';
 import { EXTEND_LOCK_LUA, INCREMENT_LUA, READ_LUA, UPSERT_LUA } from './redis-scripts.js';
 import { keySlot, slotGroups } from './redis-slots.js';
+
+/** ioredis's refusal of a pipeline whose keys no longer map to one node. */
+const SPANS_NODES = /same slots allocation group/;
 import { parseRedisTarget, type RedisTarget } from './redis-url.js';
 import type {
   CounterIncrement,
@@ -445,7 +448,19 @@ export class RedisStore implements Store {
           const call = calls[i] as ScriptCall;
           queue[call.script](call.keys.length, ...call.keys, ...call.args);
         }
-        const results = await pipeline.exec();
+        let results: Awaited<ReturnType<typeof pipeline.exec>>;
+        try {
+          results = await pipeline.exec();
+        } catch (error) {
+          // The slot map changed between grouping and sending (a MOVED refreshed it meanwhile):
+          // ioredis refuses a pipeline that now spans nodes. Send each call on its own instead.
+          if (!(error instanceof Error) || !SPANS_NODES.test(error.message)) throw error;
+          const own = await Promise.all(indexes.map((i) => this.callScript(calls[i] as ScriptCall)));
+          own.forEach((value, j) => {
+            replies[indexes[j] as number] = value;
+          });
+          return;
+        }
         if (!results) throw new Error('pipeline was discarded');
         await Promise.all(
           results.map(async ([error, value], j) => {
