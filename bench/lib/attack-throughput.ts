@@ -12,7 +12,6 @@
  * 4. zxcvbn's worst case on adversarial inputs: the shield's bounded check vs raw zxcvbn.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import autocannon from 'autocannon';
@@ -27,6 +26,7 @@ import type { Mode } from './modes.js';
 import { onPath } from './on-path.js';
 import { type ServerProcess, startServer } from './processes.js';
 import { type ZxcvbnRow, zxcvbnWorstCase } from './zxcvbn-worst.js';
+import { getJson } from './cpu.js';
 
 export interface LoadRun {
   readonly rps: number;
@@ -127,25 +127,6 @@ export const PATHS: readonly PathSpec[] = [
     quick: false,
   },
 ];
-
-function getJson(port: number, path: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        text += c;
-      });
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(text));
-        } catch (error) {
-          reject(error);
-        }
-      });
-    }).on('error', reject);
-  });
-}
 
 let streamOffset = 0;
 

@@ -48,7 +48,8 @@ export async function processCpuUs(pid: number | undefined): Promise<number | un
   }
 }
 
-function getJson(port: number, path: string): Promise<unknown> {
+/** GET a JSON answer from a bench server on loopback. */
+export function getJson(port: number, path: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
     get({ host: '127.0.0.1', port, path }, (res) => {
       let text = '';
