@@ -4,7 +4,6 @@ import { createConsole } from './console/router.js';
 import { resolveConfig, type ShieldOptions } from './config/config.js';
 import { ShieldEngine } from './engine/engine.js';
 import { errorMessage } from './errors/error-message.js';
-import { ShieldConfigError } from './errors/shield-error.js';
 import type { ShieldEventMap } from './engine/events.js';
 import { timeAppCallbacks } from './metrics/app-time.js';
 import { recordKeyId } from './identity/key-id.js';
@@ -128,14 +127,8 @@ function attachLeaks(engine: ShieldEngine, leaks: ShieldOptions['leakedAddresses
     engine.lists.leaks = leakedAddressesFromList(leaks as readonly string[], secret);
     return Promise.resolve();
   }
+  // Anything else passed the options check as a LeakedAddressSource.
   const source = leaks as LeakedAddressSource;
-  if (typeof source.has !== 'function') {
-    throw new ShieldConfigError(
-      'INVALID_TYPE',
-      'options.leakedAddresses must be a path, an array of addresses or a LeakedAddressSource.',
-      'Pass a file path (plain list or built corpus), an array, or the result of loadLeakedAddresses().',
-    );
-  }
   engine.lists.leaks = source;
   return Promise.resolve();
 }

@@ -1,6 +1,6 @@
 import type autocannon from 'autocannon';
 import { outcome, type Target } from './http.js';
-import { benchEmail, benchPassword, clientIp, homeIp, type LoginRequest, mix, WRONG_EVERY } from './load.js';
+import { benchEmail, benchPassword, cannonLogins, clientIp, homeIp, type LoginRequest, mix, WRONG_EVERY } from './load.js';
 
 /**
  * The three kinds of login traffic the cost bench sends, 1 request in WRONG_EVERY with a wrong
@@ -104,15 +104,5 @@ export async function settleReturning(target: Target, accounts: number, cookies:
 
 /** An autocannon request whose body, X-Forwarded-For and cookie follow `traffic` from `offset`. */
 export function cannonRequest(traffic: Traffic, offset: number): autocannon.Request {
-  let n = offset;
-  return {
-    method: 'POST',
-    path: '/auth/login',
-    setupRequest: (req) => {
-      const r = traffic.request(n++);
-      const headers: Record<string, string> = { 'content-type': 'application/json', 'x-forwarded-for': r.ip };
-      if (r.cookie) headers.cookie = r.cookie;
-      return { ...req, method: 'POST', path: '/auth/login', headers, body: r.body };
-    },
-  };
+  return cannonLogins((i) => traffic.request(i), offset);
 }

@@ -65,19 +65,24 @@ export function loginRequest(i: number, stream: Stream): LoginRequest {
   return { ip: stream.fromHome ? homeIp(user) : clientIp(i), cookie: stream.cookies?.[user], body: JSON.stringify({ email: benchEmail(user), password }) };
 }
 
-/** An autocannon request whose body, X-Forwarded-For and cookie change on every send. */
-export function rotatingLogin(offset: number, stream: Stream): autocannon.Request {
+/** An autocannon request whose body, X-Forwarded-For and cookie are `next(i)`, i counting up from `offset`. */
+export function cannonLogins(next: (i: number) => LoginRequest, offset: number): autocannon.Request {
   let n = offset;
   return {
     method: 'POST',
     path: '/auth/login',
     setupRequest: (req) => {
-      const r = loginRequest(n++, stream);
+      const r = next(n++);
       const headers: Record<string, string> = { 'content-type': 'application/json', 'x-forwarded-for': r.ip };
       if (r.cookie) headers.cookie = r.cookie;
       return { ...req, method: 'POST', path: '/auth/login', headers, body: r.body };
     },
   };
+}
+
+/** An autocannon request whose body, X-Forwarded-For and cookie change on every send. */
+export function rotatingLogin(offset: number, stream: Stream): autocannon.Request {
+  return cannonLogins((i) => loginRequest(i, stream), offset);
 }
 
 /** Every bench account's second factor on the cheap login server (`login-server.ts`). */
