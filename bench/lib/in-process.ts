@@ -29,6 +29,8 @@ const CALLS = Number(process.env.CALLS ?? 4_000);
 const ACCOUNTS = 2_000;
 const ATTACK_ACCOUNTS = 200_000;
 const SOURCES = 64;
+/** PATHS=returning-success,blocked-source: time only those (with the baseline), e.g. under --cpu-prof. */
+const ONLY = process.env.PATHS?.split(',').filter(Boolean);
 
 /** What the middleware may touch of a response: status, JSON body, headers. */
 class BenchResponse {
@@ -158,6 +160,7 @@ async function main(): Promise<void> {
     { name: 'blocked-source', label: 'a source over its limit: 429', middleware: login, request: (i) => request(blocked.request(i), '/auth/login'), expect: 429, targetUs: 10 },
   ];
 
+  if (ONLY) paths.splice(0, paths.length, ...paths.filter((p) => p.name === 'baseline' || ONLY.includes(p.name)));
   const gc = (globalThis as { gc?: () => void }).gc;
   const next = new Map(paths.map((p) => [p.name, 0]));
   const batch = async (path: PathSpec): Promise<{ us: number; cpuUs: number; unexpected: number }> => {

@@ -19,29 +19,31 @@ import type { PasswordFlags, Signal, SignalInput } from '../signals/signal.js';
 import {
   type CounterSpecs,
   counterSpecs,
-  refList,
   retryAfterMs,
   type VelocityRefName,
   velocityRefs,
   velocitySignal,
   waveBucket,
 } from '../signals/velocity.js';
-import { isWave, parseBaseline, waveSignal } from '../signals/wave.js';
+import { type Baseline, isWave, parseBaseline, waveSignal } from '../signals/wave.js';
 import { errorMessage } from '../errors/error-message.js';
 import { Insured } from '../stores/insured.js';
 import { storeKeys } from '../stores/key-layout.js';
 import { MemoryStore } from '../stores/memory.js';
-import type { CounterRef, CounterValue, Store } from '../stores/store.js';
+import type { CounterRef, CounterValue, ReadResult, Store, SyncStore } from '../stores/store.js';
 import type { Assessment, AttemptFacts, AttemptIds, AttemptOutcome } from './assessment.js';
 import { buildDecision, type Decision, type DecisionFacts, type DecisionOutcome, type Reason, type RouteKind } from './decision.js';
 import { DeviceMemory, type KnownDevice } from './devices.js';
 import type { ShieldEventMap } from './events.js';
 import { Lists } from './lists.js';
-import { recordOutcome, waveReading } from './outcome.js';
+import { type OutcomeStore, recordOutcome, waveReading } from './outcome.js';
 import { learnPasswordLater } from './password-learning.js';
+import { KEY, type ReadPlan, ReadPlanner } from './read-plan.js';
 import { decide } from './policy.js';
 
 const MAX_ADDRESS_LENGTH = 320;
+const NO_COUNTER: CounterValue = { consumed: 0, msBeforeNext: 0 };
+const NO_ALSO: readonly number[] = [];
 
 /** The signals a login-like decision runs, cheapest first; all are pure over one read. */
 export const loginSignals: readonly Signal[] = [
@@ -124,6 +126,19 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
   private readonly challenges: Challenges;
   private readonly devices: DeviceMemory;
   private readonly accountMemo = new MemoCache<string>(50_000);
+  private readonly planner: ReadPlanner;
+  /**
+   * The store's synchronous twin, when it answers in-process and is its own insurance (the
+   * embedded store): then a failure is the answer either way, as in `Insured.run`, and a
+   * decision need not wait for a tick.
+   */
+  private readonly sync: SyncStore | undefined;
+  /** Where outcomes are recorded (see `recordOutcome`). */
+  private readonly recording: OutcomeStore;
+  /** Parsed password flags by their stored text: there are only a handful of distinct values. */
+  private readonly flagsMemo = new MemoCache<PasswordFlags | undefined>(64);
+  /** The wave baseline changes once a bucket: its last few texts, parsed. */
+  private readonly baselineMemo = new MemoCache<Baseline | undefined>(4);
 
   constructor(
     readonly config: ResolvedConfig,
@@ -135,6 +150,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     this.lists = new Lists(breached);
     // The embedded store is its own insurance: nothing to fall back to, nothing extra to run.
     const insurance = store instanceof MemoryStore ? store : new MemoryStore({ now: config.now });
+    this.sync = store === insurance ? store.sync : undefined;
     this.insured = new Insured(store, insurance, {
       onFailure: (error) => this.emit('store.degraded', { store: store.name, error: errorMessage(error) }),
       onRecovery: () => this.emit('store.recovered', { store: store.name }),
@@ -144,6 +160,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     // keyer's own memo would only double the inserts for every fresh attacker address.
     this.context = new ContextReader(this.key, config.logger, createKeyer(config.secret, 0));
     this.specs = counterSpecs(config);
+    this.planner = new ReadPlanner(this.specs);
     const run = this.run;
     this.challenges = new Challenges({
       run,
@@ -157,6 +174,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       logger: config.logger,
       now: config.now,
     });
+    this.recording = { run, sync: this.sync };
     this.devices = new DeviceMemory({ run, key: this.key, cookie: this.cookie, options: config.device, now: config.now });
   }
 
@@ -192,34 +210,36 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     return this.challenges.ttlSec;
   }
 
-  /** Score an attempt against `address`: one store read, then pure signals and the policy. */
-  async assess(req: Request, address: string, options: AssessOptions): Promise<Assessment> {
+  /**
+   * Score an attempt against `address`: one store read, then pure signals and the policy. On a
+   * store that answers in-process (the embedded one) nothing waits: the assessment comes back
+   * as it is, not as a promise.
+   */
+  assess(req: Request, address: string, options: AssessOptions): Assessment | Promise<Assessment> {
     const ctx = this.client(req);
     const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
-    const refs = velocityRefs(this.specs, ids, waveBucket(this.config.now(), this.config));
-    const counterList = refList(refs);
-    const also = options.also ?? [];
-    const keys = [
-      storeKeys.passwordFlags(ids.account),
-      storeKeys.waveFlag(),
-      storeKeys.recentChange(ids.account),
-      storeKeys.waveBaseline(),
-      ...(ids.device ? [storeKeys.knownDevice(ids.account, ids.device), storeKeys.secondFactorPass(ids.account, ids.device)] : []),
-    ];
-    const request = { counters: [...counterList.list, ...also], keys };
-    const { value: snapshot, degraded } = options.failOpen
-      ? await this.insured.run((s) => s.read(request))
-      : { value: await this.insured.primary.read(request), degraded: false };
-    const [flagsRaw, waveRaw, recentRaw, baselineRaw, seenRaw, passRaw] = snapshot.values;
-    const counters = new Map<VelocityRefName, CounterValue>();
-    counterList.names.forEach((name, i) => {
-      counters.set(name, snapshot.counters[i] ?? { consumed: 0, msBeforeNext: 0 });
-    });
+    const plan = this.planner.plan(ids, waveBucket(this.config.now(), this.config), options.also ?? []);
+    if (this.sync !== undefined) return this.score(ctx, ids, address, plan, this.sync.read(plan.request), false, options);
+    const primary = this.insured.primary;
+    const reading = options.failOpen
+      ? this.insured.run((s) => s.read(plan.request))
+      : primary.read(plan.request).then((value) => ({ value, degraded: false }));
+    return reading.then(({ value, degraded }) => this.score(ctx, ids, address, plan, value, degraded, options));
+  }
 
-    const passwordFlags = parseFlags(flagsRaw);
+  private score(ctx: RequestContext, ids: AttemptIds, address: string, plan: ReadPlan, snapshot: ReadResult, degraded: boolean, options: AssessOptions): Assessment {
+    const { values } = snapshot;
+    const counters = new Map<VelocityRefName, CounterValue>();
+    for (let i = 0; i < plan.names.length; i++) counters.set(plan.names[i] as VelocityRefName, snapshot.counters[i] ?? NO_COUNTER);
+
+    const flagsRaw = values[KEY.flags];
+    const passwordFlags = flagsRaw === undefined ? undefined : this.flagsMemo.get(flagsRaw, () => parseFlags(flagsRaw));
+    const seenRaw = values[KEY.knownDevice];
     const deviceKnown = seenRaw !== undefined;
-    const waveFlagged = waveRaw !== undefined;
-    const baseline = parseBaseline(baselineRaw);
+    const waveFlagged = values[KEY.wave] !== undefined;
+    const baselineRaw = values[KEY.baseline];
+    const baseline = baselineRaw === undefined ? undefined : this.baselineMemo.get(baselineRaw, () => parseBaseline(baselineRaw));
+    const recentRaw = values[KEY.recentChange];
     const listedPassword = options.password !== undefined && this.lists.isListedPassword(options.password);
     const input: SignalInput = {
       config: this.config,
@@ -232,8 +252,10 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       waveActive: waveFlagged || isWave(waveReading({ counters, baseline }), this.config.wave),
       recentChangeAt: recentRaw === undefined ? undefined : Number(recentRaw),
     };
-    const reasons = loginSignals.flatMap((signal) => signal(input));
+    const reasons: Reason[] = [];
+    for (const signal of loginSignals) for (const reason of signal(input)) reasons.push(reason);
     const { action, score } = decide(reasons, options.thresholds);
+    const also = options.also ?? [];
     return {
       ctx,
       ids,
@@ -241,16 +263,16 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       action,
       score,
       counters,
-      refs,
+      refs: plan.refs,
       passwordFlags,
       deviceKnown,
       deviceSeenAt: deviceKnown ? Number(seenRaw) || 0 : undefined,
-      secondFactorPassed: passRaw !== undefined,
+      secondFactorPassed: values[KEY.secondFactorPass] !== undefined,
       listedPassword,
       waveFlagged,
       baseline,
       degraded,
-      also: also.map((_, i) => snapshot.counters[counterList.list.length + i]?.consumed ?? 0),
+      also: also.length === 0 ? NO_ALSO : also.map((_, i) => snapshot.counters[plan.names.length + i]?.consumed ?? 0),
     };
   }
 
@@ -259,9 +281,14 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
    * `req.shield`, and on a login's success remember the device (and learn the password's
    * quality on a known one). Store trouble while recording never fails the request.
    */
-  async settle(req: Request, res: Response, assessment: Assessment, s: Settlement): Promise<Decision> {
-    const recording = s.counts === 'nothing' ? undefined : recordOutcome(this.run, this.config, assessment, s.counts, s.facts ?? {}, s.alsoCount);
-    if (recording) await recording.catch(() => undefined);
+  settle(req: Request, res: Response, assessment: Assessment, s: Settlement): Decision | Promise<Decision> {
+    const recording = s.counts === 'nothing' ? undefined : recordOutcome(this.recording, this.config, assessment, s.counts, s.facts ?? {}, s.alsoCount);
+    // A returning user's success records nothing: then nothing here waits for a tick either.
+    if (recording) return recording.catch(() => undefined).then(() => this.conclude(req, res, assessment, s));
+    return this.conclude(req, res, assessment, s);
+  }
+
+  private conclude(req: Request, res: Response, assessment: Assessment, s: Settlement): Decision | Promise<Decision> {
     const verdict = s.verdict ?? assessment;
     const action = verdict.action;
     const enforcedBlock = !s.monitor && action === 'block';
@@ -279,17 +306,18 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       degraded: assessment.degraded,
       startedAt: s.startedAt,
     });
-    setShield(req, { decision });
-    if (s.signIn) {
-      const remembering = this.devices.markKnown(req, res, assessment.ids.account, assessment.ctx.rawDevice, assessment.deviceSeenAt);
-      // Not remembering a device only means the next login is stepped up again.
-      if (remembering) await remembering.catch(() => undefined);
+    setShield(req, s.state ? { decision, ...s.state } : { decision });
+    if (!s.signIn) return decision;
+    const { signIn } = s;
+    const learn = () => {
       if (assessment.deviceKnown && !assessment.passwordFlags) {
-        learnPasswordLater({ run: this.run, lists: this.lists, options: this.config.password, logger: this.config.logger }, assessment.ids.account, s.signIn.address, s.signIn.password);
+        learnPasswordLater({ run: this.run, lists: this.lists, options: this.config.password, logger: this.config.logger }, assessment.ids.account, signIn.address, signIn.password);
       }
-    }
-    if (s.state) setShield(req, { decision, ...s.state });
-    return decision;
+      return decision;
+    };
+    const remembering = this.devices.markKnown(req, res, assessment.ids.account, assessment.ctx.rawDevice, assessment.deviceSeenAt);
+    // Not remembering a device only means the next login is stepped up again.
+    return remembering ? remembering.catch(() => undefined).then(learn) : learn();
   }
 
   /** Publish a decision that scored nothing (a withdrawal, a step-up) and return it. */

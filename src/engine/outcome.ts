@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../config/config.js';
 import type { VelocityRefName } from '../signals/velocity.js';
 import { type Baseline, isWave, nextBaseline, type WaveReading } from '../signals/wave.js';
 import { storeKeys } from '../stores/key-layout.js';
-import type { CounterIncrement, CounterRef, Store } from '../stores/store.js';
+import type { CounterIncrement, CounterRef, CounterValue, Store, SyncStore } from '../stores/store.js';
 import type { Assessment, AttemptFacts, AttemptOutcome } from './assessment.js';
 
 const BASELINE_TTL_MS = 7 * 86_400_000;
@@ -57,7 +57,7 @@ function evidenceWeight(facts: AttemptFacts): number {
  * undefined, so a returning user's success costs no second round trip and no extra tick.
  */
 export function recordOutcome(
-  run: Run,
+  store: OutcomeStore,
   config: ResolvedConfig,
   assessment: Assessment,
   outcome: AttemptOutcome,
@@ -65,12 +65,27 @@ export function recordOutcome(
   also: readonly CounterRef[] = [],
 ): Promise<void> | undefined {
   const inc: NamedIncrement[] = outcomeIncrements(assessment, outcome, facts);
-  for (const ref of also) inc.push({ ...ref, points: 1, name: undefined });
+  for (const ref of also) inc.push({ spec: ref.spec, key: ref.key, points: 1, name: undefined });
   // Reset consecutive failures only when there are some.
   const reset = outcome === 'success' && (assessment.counters.get('ipAccount')?.consumed ?? 0) > 0;
   // A returning user's success changes nothing: no write, not even a promise to wait for.
   if (inc.length === 0 && !reset) return undefined;
-  return writeOutcome(run, config, assessment, outcome, facts, inc, reset);
+  if (store.sync === undefined) return writeOutcome(store.run, config, assessment, outcome, facts, inc, reset);
+  try {
+    const totals = inc.length > 0 ? store.sync.add(inc) : [];
+    if (reset) store.sync.reset([assessment.refs.ipAccount]);
+    for (const w of followUps(config, assessment, outcome, facts, inc, totals)) store.sync.set(w.key, w.value, w.ttlMs);
+  } catch {
+    // Store trouble while recording never fails the request (the async path's rule too).
+  }
+  return undefined;
+}
+
+/** Where an outcome is written: the store through its insurance, or its synchronous twin. */
+export interface OutcomeStore {
+  readonly run: Run;
+  /** Set when the store answers in-process and is its own insurance. */
+  readonly sync: SyncStore | undefined;
 }
 
 async function writeOutcome(
@@ -82,22 +97,35 @@ async function writeOutcome(
   inc: readonly NamedIncrement[],
   reset: boolean,
 ): Promise<void> {
-  const { counters, refs } = assessment;
   const totals = inc.length > 0 ? await run((s) => s.add(inc)) : [];
-  if (reset) await run((s) => s.reset([refs.ipAccount]));
+  if (reset) await run((s) => s.reset([assessment.refs.ipAccount]));
+  for (const w of followUps(config, assessment, outcome, facts, inc, totals)) await run((s) => s.set(w.key, w.value, w.ttlMs));
+}
+
+/** What the totals just recorded call for: a baseline to learn, a wave to declare. */
+function followUps(
+  config: ResolvedConfig,
+  assessment: Assessment,
+  outcome: AttemptOutcome,
+  facts: AttemptFacts,
+  inc: readonly NamedIncrement[],
+  totals: readonly CounterValue[],
+): { key: string; value: string; ttlMs: number }[] {
+  const writes: { key: string; value: string; ttlMs: number }[] = [];
   const i = inc.findIndex((entry) => entry.name === 'evidence');
   const evidence = i < 0 ? undefined : totals[i]?.consumed;
   if (evidence !== undefined && evidence <= evidenceWeight(facts)) {
     // First evidence of a new bucket: the previous one is complete, let the baseline learn it.
     // Increments are atomic, so exactly one instance sees this.
-    const learnt = nextBaseline(assessment.baseline, counters.get('evidencePrevious')?.consumed ?? 0, config.wave);
-    await run((s) => s.set(storeKeys.waveBaseline(), JSON.stringify(learnt), BASELINE_TTL_MS));
+    const learnt = nextBaseline(assessment.baseline, assessment.counters.get('evidencePrevious')?.consumed ?? 0, config.wave);
+    writes.push({ key: storeKeys.waveBaseline(), value: JSON.stringify(learnt), ttlMs: BASELINE_TTL_MS });
   }
-  if (outcome === 'success' || assessment.waveFlagged) return;
+  if (outcome === 'success' || assessment.waveFlagged) return writes;
   // Declared once per window, not rewritten by every failure of the attack it describes.
   if (isWave(waveReading(assessment, evidence), config.wave)) {
-    await run((s) => s.set(storeKeys.waveFlag(), '1', config.wave.windowSec * 1000));
+    writes.push({ key: storeKeys.waveFlag(), value: '1', ttlMs: config.wave.windowSec * 1000 });
   }
+  return writes;
 }
 
 /** The wave's inputs from a decision's counters, optionally with the evidence just recorded. */

@@ -37,7 +37,7 @@ export class ContextReader {
     // address (bounded memo) saves a parse and three HMAC lookups per request.
     const source = this.sources.get(address, () => this.keySource(address));
     const device = rawDevice === undefined ? undefined : this.key('dev', rawDevice);
-    return { ...source, device, rawDevice };
+    return { ip: source.ip, subnet: source.subnet, site: source.site, device, rawDevice };
   }
 
   private readonly sources = new MemoCache<Pick<RequestContext, 'ip' | 'subnet' | 'site'>>(50_000);

@@ -30,3 +30,8 @@ export type AuthResult = { userId: string; factor?: SecondFactor } | { unknownAc
 
 /** What the app's `lookupAccount` callback answers: who owns an address, without a password. */
 export type AccountLookup = { userId: string; factor?: SecondFactor } | null | undefined;
+
+/** Whether an app callback answered with a promise (then it is awaited) or with its value. */
+export function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}

@@ -95,33 +95,67 @@ export function waveBucket(now: number, config: ResolvedConfig): number {
   return Math.floor(now / (config.wave.windowSec * 1000));
 }
 
-/**
- * Keys that involve the account carry it as a hash tag; the wave's evidence is global, one key
- * per time bucket, so the previous bucket can be read whole.
- */
-export function velocityRefs(specs: CounterSpecs, ids: VelocityIds, bucket: number): VelocityRefs {
+/** The refs that depend on the source alone (a returning client's are memoised per address). */
+export type SourceRefs = Pick<VelocityRefs, 'ip' | 'subnet' | 'site' | 'listedPasswords' | 'accountsPerIp'>;
+/** The refs of one time bucket of the wave. */
+export type BucketRefs = Pick<VelocityRefs, 'evidence' | 'evidencePrevious'>;
+
+export function sourceRefs(specs: CounterSpecs, ids: Omit<VelocityIds, 'account'>): SourceRefs {
   return {
     ip: { spec: specs.ip, key: ids.ip },
     subnet: { spec: specs.subnet, key: ids.subnet },
     site: ids.site === undefined ? undefined : { spec: specs.site, key: ids.site },
     listedPasswords: { spec: specs.listedPasswords, key: ids.ip },
-    ipAccount: { spec: specs.ipAccount, key: `{${ids.account}}:${ids.ip}` },
     accountsPerIp: { spec: specs.accountsPerIp, key: ids.ip },
-    account: { spec: specs.account, key: `{${ids.account}}` },
+  };
+}
+
+/** Keys that involve the account carry it as a hash tag. */
+export function accountRef(specs: CounterSpecs, account: string): CounterRef {
+  return { spec: specs.account, key: `{${account}}` };
+}
+
+export function ipAccountRef(specs: CounterSpecs, account: string, ip: string): CounterRef {
+  return { spec: specs.ipAccount, key: `{${account}}:${ip}` };
+}
+
+/** The wave's evidence is global, one key per time bucket, so the previous bucket can be read whole. */
+export function bucketRefs(specs: CounterSpecs, bucket: number): BucketRefs {
+  return {
     evidence: { spec: specs.evidence, key: `all:${bucket}` },
     evidencePrevious: { spec: specs.evidence, key: `all:${bucket - 1}` },
   };
 }
 
-/** The refs as a list for one store read, with the name of each position. */
-export function refList(refs: VelocityRefs): { names: VelocityRefName[]; list: CounterRef[] } {
-  const names: VelocityRefName[] = [];
+/** Every counter one decision reads, from its parts (`engine/read-plan.ts` memoises the parts). */
+export function velocityRefs(specs: CounterSpecs, ids: VelocityIds, bucket: number): VelocityRefs {
+  return composeRefs(sourceRefs(specs, ids), accountRef(specs, ids.account), ipAccountRef(specs, ids.account, ids.ip), bucketRefs(specs, bucket));
+}
+
+export function composeRefs(source: SourceRefs, account: CounterRef, ipAccount: CounterRef, bucket: BucketRefs): VelocityRefs {
+  return {
+    ip: source.ip,
+    subnet: source.subnet,
+    site: source.site,
+    listedPasswords: source.listedPasswords,
+    ipAccount,
+    accountsPerIp: source.accountsPerIp,
+    account,
+    evidence: bucket.evidence,
+    evidencePrevious: bucket.evidencePrevious,
+  };
+}
+
+/** The order refs are read in; a decision without a site (IPv4) skips it. */
+const REF_ORDER: readonly VelocityRefName[] = ['ip', 'subnet', 'site', 'listedPasswords', 'ipAccount', 'accountsPerIp', 'account', 'evidence', 'evidencePrevious'];
+const NAMES_WITH_SITE = REF_ORDER;
+const NAMES_WITHOUT_SITE = REF_ORDER.filter((name) => name !== 'site');
+
+/** The refs as a list for one store read, with the name of each position (a shared list: do not change it). */
+export function refList(refs: VelocityRefs): { names: readonly VelocityRefName[]; list: CounterRef[] } {
+  const names = refs.site === undefined ? NAMES_WITHOUT_SITE : NAMES_WITH_SITE;
   const list: CounterRef[] = [];
-  for (const [name, ref] of Object.entries(refs) as [VelocityRefName, CounterRef | undefined][]) {
-    if (!ref) continue;
-    names.push(name);
-    list.push(ref);
-  }
+  for (const name of names) list.push(refs[name] as CounterRef);
   return { names, list };
 }
 

@@ -46,6 +46,19 @@ export class RateLimiterCompactMemory extends StoreAbstract {
     return this.table.get(this.family, key, now);
   }
 
+  /**
+   * `penalty(key, points)` (or `reward(key, -points)`) without the promises: the same key, the
+   * same window (the library's `duration`), the same table write `_upsert` makes.
+   */
+  upsertNow(key: string, points: number): CounterState {
+    return this.table.upsert(this.family, this.getKey(key), points, this.duration * 1000);
+  }
+
+  /** `delete(key)` without the promises. */
+  deleteNow(key: string): boolean {
+    return this.table.delete(this.family, this.getKey(key));
+  }
+
   // The four methods below are the store contract of RateLimiterStoreAbstract.
 
   _upsert(rlKey: string, points: number, msDuration: number, forceExpire = false): Promise<CounterState> {

@@ -14,6 +14,7 @@ import type {
   ReadRequest,
   ReadResult,
   Store,
+  SyncStore,
 } from './store.js';
 import { ValueTable } from './value-table.js';
 
@@ -106,7 +107,7 @@ export class MemoryStore implements Store {
    * limiters write to, against one clock reading. Going through each limiter's `get` would cost
    * three promises per counter and add nothing a lookup does not already answer.
    */
-  async read(request: ReadRequest): Promise<ReadResult> {
+  private readNow(request: ReadRequest): ReadResult {
     const now = this.now();
     const counters: CounterValue[] = [];
     for (const { spec, key } of request.counters) counters.push(this.limiter(spec).peek(key, now) ?? NO_COUNTER);
@@ -115,17 +116,35 @@ export class MemoryStore implements Store {
     return { counters, values };
   }
 
+  async read(request: ReadRequest): Promise<ReadResult> {
+    return this.readNow(request);
+  }
+
+  /**
+   * The decision path without promises. Increments go to the same limiters as `add`, through
+   * their synchronous twin of penalty and reward (same key, window and table), so nothing
+   * here can count differently from `add`; what it skips is only the library's promise
+   * plumbing, eight promises per increment, which nothing on this path waits for.
+   */
+  readonly sync: SyncStore = {
+    read: (request) => this.readNow(request),
+    add: (increments) => {
+      this.checkIncrements(increments);
+      return increments.map(({ spec, key, points }) => toValue(this.limiter(spec).upsertNow(key, points)));
+    },
+    reset: (counters) => {
+      for (const { spec, key } of counters) this.limiter(spec).deleteNow(key);
+    },
+    set: (key, value, ttlMs) => this.values.set(key, value, checkTtl(ttlMs)),
+  };
+
   /**
    * Each increment goes through rate-limiter-flexible (penalty, or reward to take points back),
    * which writes to the shared table. The library answers with a promise per increment; they
    * are converted once all have settled rather than through one more promise each.
    */
   async add(increments: readonly CounterIncrement[]): Promise<CounterValue[]> {
-    // Checked before any is applied: a bad increment must not leave the others half done.
-    for (const { spec, points } of increments) {
-      checkPoints(points);
-      this.limiter(spec);
-    }
+    this.checkIncrements(increments);
     const pending: Promise<RateLimiterRes>[] = [];
     for (const { spec, key, points } of increments) {
       const limiter = this.limiter(spec);
@@ -193,6 +212,14 @@ export class MemoryStore implements Store {
     clearInterval(this.sweeper);
   }
 
+  /** Checked before any is applied: a bad increment must not leave the others half done. */
+  private checkIncrements(increments: readonly CounterIncrement[]): void {
+    for (const { spec, points } of increments) {
+      checkPoints(points);
+      this.limiter(spec);
+    }
+  }
+
   private limiter(spec: CounterSpec): RateLimiterCompactMemory {
     let limiter = this.limiters.get(spec.name);
     if (!limiter) {
@@ -217,8 +244,12 @@ export class MemoryStore implements Store {
 }
 
 function toCounterValue(res: RateLimiterRes): CounterValue {
-  if (res.consumedPoints <= 0 && res.msBeforeNext <= 0) return NO_COUNTER;
-  return { consumed: res.consumedPoints, msBeforeNext: Math.max(0, res.msBeforeNext) };
+  return toValue({ consumed: res.consumedPoints, msBeforeNext: res.msBeforeNext });
+}
+
+function toValue(state: CounterValue): CounterValue {
+  if (state.consumed <= 0 && state.msBeforeNext <= 0) return NO_COUNTER;
+  return { consumed: state.consumed, msBeforeNext: Math.max(0, state.msBeforeNext) };
 }
 
 function positiveInteger(name: string, value: unknown): number {

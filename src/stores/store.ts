@@ -78,6 +78,13 @@ export interface Store {
   /** Everything a decision reads, in one round trip for a remote store. */
   read(request: ReadRequest): Promise<ReadResult>;
 
+  /**
+   * Optional: the decision path's operations, answered synchronously. Only a store that
+   * answers in-process can offer them (the embedded one does); a decision then waits for no
+   * tick of the event loop, which was most of what a login cost on it.
+   */
+  readonly sync?: SyncStore;
+
   /** Add points to counters (creating them with their window); returns the new values. */
   add(increments: readonly CounterIncrement[]): Promise<CounterValue[]>;
 
@@ -111,4 +118,12 @@ export interface Store {
 
   /** Release timers and connections. */
   close(): Promise<void>;
+}
+
+/** The same answers as the `Store` methods of the same names, without a promise. */
+export interface SyncStore {
+  read(request: ReadRequest): ReadResult;
+  add(increments: readonly CounterIncrement[]): CounterValue[];
+  reset(counters: readonly CounterRef[]): void;
+  set(key: string, value: string, ttlMs: number): void;
 }

@@ -144,6 +144,44 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         expect((await store.read({ counters: [], keys: [`${minutely.name}:${key}`, key] })).values).toEqual(['plain', 'plain too']);
       });
 
+      it('sync.read, where a store offers it, answers exactly what read answers', async () => {
+        if (store.sync === undefined) return;
+        const key = uid();
+        await store.add([{ spec: minutely, key, points: 2 }]);
+        await store.set(`v:${key}`, 'value', 60_000);
+        const request = { counters: [{ spec: minutely, key }, { spec: hourly, key: uid() }], keys: [`v:${key}`, `missing:${key}`] };
+        const now = store.sync.read(request);
+        expect(now.counters[0]?.consumed).toBe(2);
+        expect(now.values).toEqual(['value', undefined]);
+        const later = await store.read(request);
+        expect(later.values).toEqual(now.values);
+        expect(later.counters.map((c) => c.consumed)).toEqual(now.counters.map((c) => c.consumed));
+      });
+
+      it('sync.add and sync.reset count exactly as add and reset do, on the same counters', async () => {
+        if (store.sync === undefined) return;
+        const [viaAdd, viaSync] = [uid(), uid()];
+        const steps = [2, -1, -5, 3, 1];
+        for (const points of steps) {
+          const [a] = await store.add([{ spec: minutely, key: viaAdd, points }]);
+          const [b] = store.sync.add([{ spec: minutely, key: viaSync, points }]);
+          expect(b?.consumed).toBe(a?.consumed);
+        }
+        const request = { counters: [{ spec: minutely, key: viaAdd }, { spec: minutely, key: viaSync }], keys: [] };
+        expect(store.sync.read(request).counters.map((c) => c.consumed)).toEqual([4, 4]);
+        // Taking back what was never counted mints nothing.
+        expect(store.sync.add([{ spec: minutely, key: uid(), points: -1 }])).toEqual([{ consumed: 0, msBeforeNext: 0 }]);
+        store.sync.reset([{ spec: minutely, key: viaSync }]);
+        await store.reset([{ spec: minutely, key: viaAdd }]);
+        expect((await store.read(request)).counters).toEqual([
+          { consumed: 0, msBeforeNext: 0 },
+          { consumed: 0, msBeforeNext: 0 },
+        ]);
+        expect(() => store.sync?.add([{ spec: minutely, key: viaSync, points: 0.5 }])).toThrow();
+        store.sync.set(`v:${viaSync}`, 'kept', 60_000);
+        expect(await store.take(`v:${viaSync}`)).toBe('kept');
+      });
+
       it('refuses fractional points with a named error, before applying any increment', async () => {
         const key = uid();
         const error = await store
