@@ -1,6 +1,7 @@
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { ChallengeOptions, CodeDelivery, EmailCodeOptions, SecondFactorOptions } from '../config/config.js';
 import { type Keyer } from '../identity/keyer.js';
+import { random } from '../identity/random-pool.js';
 import { storeKeys } from '../stores/key-layout.js';
 import { UserIdSeal } from '../identity/sealed-user-id.js';
 import type { CounterRef, CounterSpec, Store } from '../stores/store.js';
@@ -110,8 +111,15 @@ export class Challenges {
   /** `passwordOk` defaults to true (a signed-in session), `factor` to `totp`. */
   async issue(request: ChallengeRequest): Promise<string> {
     const { options, now, key, run } = this.deps;
-    const binding: ChallengeBinding = { passwordOk: true, factor: 'totp', ...request };
-    const token = randomBytes(32).toString('base64url');
+    const binding: ChallengeBinding = {
+      account: request.account,
+      device: request.device,
+      userId: request.userId,
+      purpose: request.purpose,
+      passwordOk: request.passwordOk ?? true,
+      factor: request.factor ?? 'totp',
+    };
+    const token = random.base64url(32);
     const record: StoredChallenge = {
       a: binding.account,
       d: binding.device,

@@ -158,13 +158,16 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     this.cookie = new DeviceCookie(config.secret, config.device);
     // The address parts are memoised per address by the reader: keying them again through the
     // keyer's own memo would only double the inserts for every fresh attacker address.
-    this.context = new ContextReader(this.key, config.logger, createKeyer(config.secret, 0));
+    const uncachedKey = createKeyer(config.secret, 0);
+    this.context = new ContextReader(this.key, config.logger, uncachedKey);
     this.specs = counterSpecs(config);
     this.planner = new ReadPlanner(this.specs);
     const run = this.run;
     this.challenges = new Challenges({
       run,
-      key: this.key,
+      // A token is keyed twice in its life (issued, presented): memoising it would only push
+      // returning users' ids out of the memo.
+      key: uncachedKey,
       secret: config.secret,
       options: config.challenge,
       secondFactor: config.secondFactor,
@@ -333,9 +336,23 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
    * and settle the attempt as `challenged`. Throws when the challenge cannot be stored: the
    * route answers 503 and nothing is recorded.
    */
-  async challenge(req: Request, res: Response, assessment: Assessment, binding: Omit<ChallengeRequest, 'account' | 'device'>, s: Omit<Settlement, 'outcome'>): Promise<string> {
-    const token = await this.challenges.issue({ ...binding, account: assessment.ids.account, device: assessment.ids.device ?? null });
-    await this.settle(req, res, assessment, { ...s, outcome: 'challenged' });
+  async challenge(
+    req: Request,
+    res: Response,
+    assessment: Assessment,
+    binding: Omit<ChallengeRequest, 'account' | 'device'>,
+    s: Settlement & { readonly outcome: 'challenged' },
+  ): Promise<string> {
+    const token = await this.challenges.issue({
+      account: assessment.ids.account,
+      device: assessment.ids.device ?? null,
+      userId: binding.userId,
+      purpose: binding.purpose,
+      passwordOk: binding.passwordOk,
+      factor: binding.factor,
+    });
+    const settled = this.settle(req, res, assessment, s);
+    if (settled instanceof Promise) await settled;
     this.emit('challenge', { route: s.route, purpose: binding.purpose, outcome: 'issued', account: assessment.ids.account, at: this.now() });
     return token;
   }

@@ -1,6 +1,7 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { MemoCache } from './memo-cache.js';
+import { random } from './random-pool.js';
 import type { DeviceOptions } from '../config/config.js';
 
 /**
@@ -41,7 +42,7 @@ export class DeviceCookie {
 
   /** A fresh device id. */
   mint(): string {
-    return randomBytes(16).toString('base64url');
+    return random.base64url(16);
   }
 
   write(req: Request, res: Response, id: string): void {

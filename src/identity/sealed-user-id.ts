@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { random } from './random-pool.js';
 
 /**
  * A challenge has to remember which app user answers it, but a store dump must not be a list
@@ -14,7 +15,7 @@ export class UserIdSeal {
   }
 
   seal(userId: string): string {
-    const iv = randomBytes(12);
+    const iv = random.bytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     const body = Buffer.concat([cipher.update(userId, 'utf8'), cipher.final()]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');

@@ -93,7 +93,15 @@ export function loginGuard(engine: ShieldEngine, options: ResolvedLogin, setting
           res,
           assessment,
           { userId: owner, purpose: 'login', passwordOk: userId !== undefined, factor },
-          { ...step, counts: 'failure', facts: { unknownAccount: unknownAccount || (options.lookupAccount !== undefined && owner === null) } },
+          {
+            route: step.route,
+            kind: step.kind,
+            monitor,
+            startedAt,
+            outcome: 'challenged',
+            counts: 'failure',
+            facts: { unknownAccount: unknownAccount || (options.lookupAccount !== undefined && owner === null) },
+          },
         );
       } catch {
         return unavailable(res);

@@ -17,6 +17,23 @@ describe('bounded memo', () => {
     expect(get('a')).toBe(5); // the oldest was dropped and is computed again
   });
 
+  it('under a long stream of fresh keys keeps exactly the newest, and a rewrite evicts nothing', () => {
+    const cache = new MemoCache<number>(4);
+    for (let i = 0; i < 1000; i++) {
+      cache.set(`k${i}`, i);
+      if (i >= 3) {
+        expect(cache.size).toBe(4);
+        for (let back = 0; back < 4; back++) expect(cache.peek(`k${i - back}`)).toBe(i - back);
+        expect(cache.peek(`k${i - 4}`)).toBeUndefined();
+      }
+    }
+    cache.set('k999', -1);
+    expect([cache.peek('k996'), cache.peek('k999'), cache.size]).toEqual([996, -1, 4]);
+    cache.clear();
+    cache.set('again', 1);
+    expect([cache.size, cache.peek('again')]).toEqual([1, 1]);
+  });
+
   it('keys identically with and without the memo, and separates kinds', () => {
     const memo = createKeyer('k'.repeat(40));
     const plain = createKeyer('k'.repeat(40), 0);

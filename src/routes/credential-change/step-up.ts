@@ -51,7 +51,7 @@ export async function changeStepUp(engine: ShieldEngine, req: Request, res: Resp
   let token: string;
   try {
     const factor = s.user.factor === 'email' ? 'email' : 'totp';
-    token = await engine.challenge(req, res, assessment, { userId: s.user.userId, purpose: s.kind, factor }, { ...s.step, counts: 'nothing' });
+    token = await engine.challenge(req, res, assessment, { userId: s.user.userId, purpose: s.kind, factor }, { ...s.step, outcome: 'challenged', counts: 'nothing' });
   } catch {
     return answered(() => unavailable(res));
   }
