@@ -29,7 +29,7 @@ export interface Assessment {
   readonly deviceSeenAt: number | undefined;
   /** This device passed a second factor for the account minutes ago (the typo path). */
   readonly secondFactorPassed: boolean;
-  /** The submitted password is a common or breached one. */
+  /** The submitted password is a common or breached one (only looked at from a device the account does not know). */
   readonly listedPassword: boolean;
   /** A wave was already declared (its flag was read): recording need not declare it again. */
   readonly waveFlagged: boolean;

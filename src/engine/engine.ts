@@ -120,6 +120,8 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
   readonly lists: Lists;
   readonly insured: Insured;
   private readonly key: Keyer;
+  /** For what is memoised by its caller, or keyed once in its life (see `accountOf`). */
+  private readonly uncachedKey: Keyer;
   private readonly cookie: DeviceCookie;
   private readonly context: ContextReader;
   private readonly specs: CounterSpecs;
@@ -159,6 +161,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     // The address parts are memoised per address by the reader: keying them again through the
     // keyer's own memo would only double the inserts for every fresh attacker address.
     const uncachedKey = createKeyer(config.secret, 0);
+    this.uncachedKey = uncachedKey;
     this.context = new ContextReader(this.key, config.logger, uncachedKey);
     this.specs = counterSpecs(config);
     this.planner = new ReadPlanner(this.specs);
@@ -196,7 +199,8 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
   /** Account id for an address: normalised first so `J.Doe+x@GoogleMail.com` is one account. */
   accountOf(address: string): string {
     const bounded = address.slice(0, MAX_ADDRESS_LENGTH);
-    return this.accountMemo.get(bounded, () => this.key('acct', normaliseAddress(bounded) ?? bounded.trim().toLowerCase()));
+    // Memoised here by the address as sent: the keyer's own memo would only double the inserts.
+    return this.accountMemo.get(bounded, () => this.uncachedKey('acct', normaliseAddress(bounded) ?? bounded.trim().toLowerCase()));
   }
 
   /** The keyed id of an app user (for locks and the console). */
@@ -243,7 +247,8 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     const baselineRaw = values[KEY.baseline];
     const baseline = baselineRaw === undefined ? undefined : this.baselineMemo.get(baselineRaw, () => parseBaseline(baselineRaw));
     const recentRaw = values[KEY.recentChange];
-    const listedPassword = options.password !== undefined && this.lists.isListedPassword(options.password);
+    // Only looked at for a device the account does not know: its owner is never scored on it.
+    const listedPassword = options.password !== undefined && !(ids.device !== undefined && deviceKnown) && this.lists.isListedPassword(options.password);
     const input: SignalInput = {
       config: this.config,
       route: options.route,

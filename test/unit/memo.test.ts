@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,13 @@ describe('bounded memo', () => {
     cache.clear();
     cache.set('again', 1);
     expect([cache.size, cache.peek('again')]).toEqual([1, 1]);
+  });
+
+  it('keys exactly as HMAC-SHA-256 under the secret as given (stored ids stay valid across versions)', () => {
+    const secret = 'k'.repeat(40);
+    const expected = createHmac('sha256', secret).update('acct').update('\0').update('user@example.com').digest('base64url').slice(0, 22);
+    expect(createKeyer(secret, 0)('acct', 'user@example.com')).toBe(expected);
+    expect(createKeyer(Buffer.from(secret))('acct', 'user@example.com')).toBe(expected);
   });
 
   it('keys identically with and without the memo, and separates kinds', () => {
