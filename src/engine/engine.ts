@@ -30,7 +30,7 @@ import { errorMessage } from '../errors/error-message.js';
 import { Insured } from '../stores/insured.js';
 import { storeKeys } from '../stores/key-layout.js';
 import { MemoryStore } from '../stores/memory.js';
-import type { CounterRef, CounterValue, ReadResult, Store, SyncStore } from '../stores/store.js';
+import type { CounterRef, ReadResult, Store, SyncStore } from '../stores/store.js';
 import type { Assessment, AttemptFacts, AttemptIds, AttemptOutcome } from './assessment.js';
 import { buildDecision, type Decision, type DecisionFacts, type DecisionOutcome, type Reason, type RouteKind } from './decision.js';
 import { DeviceMemory, type KnownDevice } from './devices.js';
@@ -38,11 +38,10 @@ import type { ShieldEventMap } from './events.js';
 import { Lists } from './lists.js';
 import { type OutcomeStore, recordOutcome, waveReading } from './outcome.js';
 import { learnPasswordLater } from './password-learning.js';
-import { KEY, type ReadPlan, ReadPlanner } from './read-plan.js';
+import { CounterReading, KEY, type ReadPlan, ReadPlanner } from './read-plan.js';
 import { decide } from './policy.js';
 
 const MAX_ADDRESS_LENGTH = 320;
-const NO_COUNTER: CounterValue = { consumed: 0, msBeforeNext: 0 };
 const NO_ALSO: readonly number[] = [];
 
 /** The signals a login-like decision runs, cheapest first; all are pure over one read. */
@@ -236,8 +235,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
 
   private score(ctx: RequestContext, ids: AttemptIds, address: string, plan: ReadPlan, snapshot: ReadResult, degraded: boolean, options: AssessOptions): Assessment {
     const { values } = snapshot;
-    const counters = new Map<VelocityRefName, CounterValue>();
-    for (let i = 0; i < plan.names.length; i++) counters.set(plan.names[i] as VelocityRefName, snapshot.counters[i] ?? NO_COUNTER);
+    const counters = new CounterReading(plan.names, snapshot.counters);
 
     const flagsRaw = values[KEY.flags];
     const passwordFlags = flagsRaw === undefined ? undefined : this.flagsMemo.get(flagsRaw, () => parseFlags(flagsRaw));

@@ -7,13 +7,13 @@ import {
   type CounterSpecs,
   ipAccountRef,
   refList,
-  type SourceRefs,
   sourceRefs,
+  type CounterValues,
   type VelocityRefName,
   type VelocityRefs,
 } from '../signals/velocity.js';
 import { storeKeys } from '../stores/key-layout.js';
-import type { CounterRef, ReadRequest } from '../stores/store.js';
+import type { CounterRef, CounterValue, ReadRequest } from '../stores/store.js';
 import type { AttemptIds } from './assessment.js';
 
 /** What one decision reads: its named counters and, by position, its plain keys. */
@@ -27,43 +27,48 @@ export interface ReadPlan {
 /** Positions of the plain keys in `ReadPlan.request.keys`. */
 export const KEY = { flags: 0, wave: 1, recentChange: 2, baseline: 3, knownDevice: 4, secondFactorPass: 5 } as const;
 
-interface AccountParts {
-  readonly ref: CounterRef;
-  readonly flags: string;
-  readonly recentChange: string;
+/** Whole plans kept for returning devices: ~1.5 KB each. */
+const RETURNING_ENTRIES = 20_000;
+
+interface ReturningPlan {
+  readonly account: string;
+  readonly ip: string;
+  readonly bucket: number;
+  readonly plan: ReadPlan;
 }
 
-const MEMO_ENTRIES = 50_000;
-
 /**
- * Builds a decision's read from parts memoised by what they depend on: the source's counters
- * per keyed IP, the account's per keyed account, the wave's per time bucket. A returning user
- * comes back with the same source and account, and rebuilding nine refs and their key strings
- * on every request was a good part of its cost; a fresh attacker pays one insert per part, as
- * it paid the building before. The parts come from the same builders as `velocityRefs`, so the
- * plan cannot read other counters than the uncached refs would.
+ * Builds a decision's read. A returning device comes back for the same account from the same
+ * address, so its whole plan is kept (bounded, frozen since every such request shares it)
+ * while the three still match: rebuilding nine refs and their key strings on every request
+ * was a good part of a returning user's cost. Anyone else (a stranger, who rarely comes back)
+ * gets a plan built fresh: memoising its parts would only fill memos with entries never read
+ * again, and leave the garbage collector more to trace. The parts come from the same builders
+ * as `velocityRefs`, so a plan cannot read other counters than the uncached refs would.
  */
 export class ReadPlanner {
-  private readonly sources = new MemoCache<SourceRefs>(MEMO_ENTRIES);
-  private readonly accounts = new MemoCache<AccountParts>(MEMO_ENTRIES);
+  private readonly returning = new MemoCache<ReturningPlan>(RETURNING_ENTRIES);
   private bucket = Number.NaN;
   private bucketParts: BucketRefs | undefined;
 
   constructor(private readonly specs: CounterSpecs) {}
 
   plan(ids: AttemptIds, bucket: number, also: readonly CounterRef[]): ReadPlan {
-    const source = this.sources.peek(ids.ip) ?? this.remember(this.sources, ids.ip, sourceRefs(this.specs, ids));
-    const account = this.accounts.peek(ids.account) ?? this.remember(this.accounts, ids.account, this.accountParts(ids.account));
-    const refs = composeRefs(source, account.ref, ipAccountRef(this.specs, ids.account, ids.ip), this.bucketRefs(bucket));
-    const { names, list } = refList(refs);
-    for (const ref of also) list.push(ref);
-    const keys = [account.flags, storeKeys.waveFlag(), account.recentChange, storeKeys.waveBaseline()];
-    if (ids.device !== undefined) keys.push(storeKeys.knownDevice(ids.account, ids.device), storeKeys.secondFactorPass(ids.account, ids.device));
-    return { refs, names, request: { counters: list, keys } };
+    if (ids.device === undefined || also.length > 0) return this.build(ids, bucket, also);
+    const kept = this.returning.peek(ids.device);
+    if (kept !== undefined && kept.account === ids.account && kept.ip === ids.ip && kept.bucket === bucket) return kept.plan;
+    const plan = freeze(this.build(ids, bucket, also));
+    this.returning.set(ids.device, { account: ids.account, ip: ids.ip, bucket, plan });
+    return plan;
   }
 
-  private accountParts(account: string): AccountParts {
-    return { ref: accountRef(this.specs, account), flags: storeKeys.passwordFlags(account), recentChange: storeKeys.recentChange(account) };
+  private build(ids: AttemptIds, bucket: number, also: readonly CounterRef[]): ReadPlan {
+    const refs = composeRefs(sourceRefs(this.specs, ids), accountRef(this.specs, ids.account), ipAccountRef(this.specs, ids.account, ids.ip), this.bucketRefs(bucket));
+    const { names, list } = refList(refs);
+    for (const ref of also) list.push(ref);
+    const keys = [storeKeys.passwordFlags(ids.account), storeKeys.waveFlag(), storeKeys.recentChange(ids.account), storeKeys.waveBaseline()];
+    if (ids.device !== undefined) keys.push(storeKeys.knownDevice(ids.account, ids.device), storeKeys.secondFactorPass(ids.account, ids.device));
+    return { refs, names, request: { counters: list, keys } };
   }
 
   private bucketRefs(bucket: number): BucketRefs {
@@ -73,9 +78,28 @@ export class ReadPlanner {
     }
     return this.bucketParts;
   }
+}
 
-  private remember<V>(memo: MemoCache<V>, key: string, value: V): V {
-    memo.set(key, value);
-    return value;
+function freeze(plan: ReadPlan): ReadPlan {
+  Object.freeze(plan.request.counters);
+  Object.freeze(plan.request.keys);
+  Object.freeze(plan.request);
+  Object.freeze(plan.refs);
+  return Object.freeze(plan);
+}
+
+/**
+ * The counters of one read by name, over the store's answer as it came: no copy into a Map.
+ * The route's own counters follow the named ones in `values` and are not reachable by name.
+ */
+export class CounterReading implements CounterValues {
+  constructor(
+    private readonly names: readonly VelocityRefName[],
+    private readonly values: readonly CounterValue[],
+  ) {}
+
+  get(name: VelocityRefName): CounterValue | undefined {
+    const i = this.names.indexOf(name);
+    return i < 0 ? undefined : this.values[i];
   }
 }

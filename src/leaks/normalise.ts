@@ -4,6 +4,7 @@
  * table in docs/leaks.md; test/leaks/normalise.test.ts is that table.
  */
 import { domainToASCII } from 'node:url';
+import { MemoCache } from '../identity/memo-cache.js';
 
 /** RFC 5321 limits: 64 octets of local part, 255 of domain, so 320 with the `@`. */
 const MAX_ADDRESS = 320;
@@ -21,6 +22,13 @@ const ASCII_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const NUMERIC = /^[0-9]+$/;
 
 const GMAIL_DOMAINS = new Set(['gmail.com', 'googlemail.com']);
+/** Printable ASCII only: NFKC leaves it as it is, so the (ICU) normalisation can be skipped. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/**
+ * Logins and leak lists name a few thousand domains over and over (gmail.com, ...): their
+ * ASCII form is memoised, bounded, so a stream of made-up domains costs one insert each.
+ */
+const domains = new MemoCache<string>(10_000);
 
 /**
  * Returns the canonical address, or `null` when `raw` is not an address we can match on
@@ -31,13 +39,15 @@ export function normaliseAddress(raw: string): string | null {
   // Lower-casing is deliberate although RFC 5321 lets a local part be case-sensitive: every
   // large provider treats it case-insensitively, and dumps and combolists vary in case, so
   // matching case-sensitively would only let `Alice@` slip past a leak of `alice@`.
-  const text = raw.trim().normalize('NFKC').toLowerCase();
+  const trimmed = raw.trim();
+  const text = (PRINTABLE_ASCII.test(trimmed) ? trimmed : trimmed.normalize('NFKC')).toLowerCase();
   if (text.length === 0 || text.length > MAX_ADDRESS || CONTROL_OR_SPACE.test(text)) return null;
 
   const at = text.indexOf('@');
   if (at <= 0 || at !== text.lastIndexOf('@')) return null;
   let local = text.slice(0, at);
-  const domain = asciiDomain(text.slice(at + 1));
+  const domainText = text.slice(at + 1);
+  const domain = domains.peek(domainText) ?? remember(domainText, asciiDomain(domainText));
   if (domain === null || local.length > MAX_LOCAL || LOCAL_FORBIDDEN.test(local)) return null;
 
   let finalDomain = domain;
@@ -52,6 +62,12 @@ export function normaliseAddress(raw: string): string | null {
   }
   const address = `${local}@${finalDomain}`;
   return address.length > MAX_ADDRESS ? null : address;
+}
+
+function remember(domainText: string, ascii: string | null): string | null {
+  // Only what is a domain is kept: junk cannot fill the memo with nulls.
+  if (ascii !== null) domains.set(domainText, ascii);
+  return ascii;
 }
 
 /** IDN → ASCII (punycode) and hostname syntax; `null` when the domain cannot receive mail. */

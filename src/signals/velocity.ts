@@ -159,7 +159,10 @@ export function refList(refs: VelocityRefs): { names: readonly VelocityRefName[]
   return { names, list };
 }
 
-export type CounterValues = ReadonlyMap<VelocityRefName, CounterValue>;
+/** The counters a decision read, by name (a `Map` is one; the engine's reading is another). */
+export interface CounterValues {
+  get(name: VelocityRefName): CounterValue | undefined;
+}
 
 /**
  * Reaching a rule's limit adds its points; reaching half of it adds half, as an early warning.

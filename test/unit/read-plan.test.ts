@@ -42,4 +42,23 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
     expect(plan.request.counters).toHaveLength(plan.names.length + 1);
     expect(planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 7, []).request.keys).toHaveLength(4);
   });
+
+  it('keeps a returning device’s whole plan, frozen, only while its account, address and bucket match', () => {
+    const planner = new ReadPlanner(specs);
+    const ids = { account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' };
+    const first = planner.plan(ids, 7, []);
+    expect(planner.plan({ ...ids }, 7, [])).toBe(first);
+    expect(Object.isFrozen(first.request.counters) && Object.isFrozen(first.request.keys)).toBe(true);
+    for (const changed of [{ ...ids, account: 'other' }, { ...ids, ip: 'ip-2', subnet: 'net-2' }]) {
+      const plan = planner.plan(changed, 7, []);
+      expect(plan).not.toBe(first);
+      expect(plan.request.counters).toEqual(refList(velocityRefs(specs, changed, 7)).list);
+    }
+    const nextBucket = planner.plan(ids, 8, []);
+    expect(nextBucket.refs.evidence.key).toBe('all:8');
+    // A route's own counters are never folded into a kept plan.
+    const own = { spec: { name: 'own', points: 3, durationSec: 60 }, key: 'k' };
+    expect(planner.plan(ids, 8, [own]).request.counters.at(-1)).toBe(own);
+    expect(planner.plan(ids, 8, []).request.counters).not.toContain(own);
+  });
 });
