@@ -288,10 +288,16 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
    * quality on a known one). Store trouble while recording never fails the request.
    */
   settle(req: Request, res: Response, assessment: Assessment, s: Settlement): Decision | Promise<Decision> {
-    const recording = s.counts === 'nothing' ? undefined : recordOutcome(this.recording, this.config, assessment, s.counts, s.facts ?? {}, s.alsoCount);
+    const recording = this.record(assessment, s);
     // A returning user's success records nothing: then nothing here waits for a tick either.
-    if (recording) return recording.catch(() => undefined).then(() => this.conclude(req, res, assessment, s));
+    if (recording) return recording.then(() => this.conclude(req, res, assessment, s));
     return this.conclude(req, res, assessment, s);
+  }
+
+  /** The settlement's counters, written (never failing: store trouble only loses a count). */
+  private record(assessment: Assessment, s: Settlement): Promise<void> | undefined {
+    const recording = s.counts === 'nothing' ? undefined : recordOutcome(this.recording, this.config, assessment, s.counts, s.facts ?? {}, s.alsoCount);
+    return recording?.catch(() => undefined);
   }
 
   private conclude(req: Request, res: Response, assessment: Assessment, s: Settlement): Decision | Promise<Decision> {
@@ -336,8 +342,11 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
 
   /**
    * Issue a step-up challenge for an assessed attempt (same answer whatever the password was)
-   * and settle the attempt as `challenged`. Throws when the challenge cannot be stored: the
-   * route answers 503 and nothing is recorded.
+   * and settle the attempt as `challenged`. Storing the challenge and recording the attempt
+   * are sent together (one round trip to Redis, not two). Throws when the challenge cannot be
+   * stored: the route answers 503 and no decision is published, but the attempt still counts
+   * (the app did check its password: a store that refuses challenges must not make checking
+   * passwords free).
    */
   async challenge(
     req: Request,
@@ -346,7 +355,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     binding: Omit<ChallengeRequest, 'account' | 'device'>,
     s: Settlement & { readonly outcome: 'challenged' },
   ): Promise<string> {
-    const token = await this.challenges.issue({
+    const issuing = this.challenges.issue({
       account: assessment.ids.account,
       device: assessment.ids.device ?? null,
       userId: binding.userId,
@@ -354,8 +363,11 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       passwordOk: binding.passwordOk,
       factor: binding.factor,
     });
-    const settled = this.settle(req, res, assessment, s);
-    if (settled instanceof Promise) await settled;
+    const recording = this.record(assessment, s);
+    const token = await issuing;
+    if (recording) await recording;
+    const concluded = this.conclude(req, res, assessment, s);
+    if (concluded instanceof Promise) await concluded;
     this.emit('challenge', { route: s.route, purpose: binding.purpose, outcome: 'issued', account: assessment.ids.account, at: this.now() });
     return token;
   }

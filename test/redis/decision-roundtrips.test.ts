@@ -53,4 +53,18 @@ describe('store round trips per login decision (Redis)', () => {
     expect(wrong.body).toEqual({ error: 'invalid_credentials' });
     expect(counter.flights).toBe(2);
   });
+
+  it('a new device answered with a step-up: two round trips (the read; the challenge stored with the attempt recorded)', async () => {
+    // Warm: the bucket's first evidence also teaches the wave baseline (one more write, once a bucket).
+    await request(t.app).post('/login').set('X-Forwarded-For', '192.0.2.61').send({ email: 'alice@example.com', password: 'warm-up' });
+    await new Promise((r) => setTimeout(r, 50));
+    counter.reset();
+    const fresh = await request(t.app).post('/login').set('X-Forwarded-For', '192.0.2.62').send({ email: 'alice@example.com', password: users['alice@example.com'].password });
+    expect(fresh.body.error).toBe('step_up_required');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(counter.flights).toBe(2);
+    // And the stored challenge works: the owner passes it.
+    const passed = await request(t.app).post('/login/verify').set('X-Forwarded-For', '192.0.2.62').send({ challenge: fresh.body.challenge, code: '424242' });
+    expect(passed.status).toBe(200);
+  });
 });
