@@ -157,11 +157,11 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       onRecovery: () => this.emit('store.recovered', { store: store.name }),
     });
     this.cookie = new DeviceCookie(config.secret, config.device);
-    // The address parts are memoised per address by the reader: keying them again through the
+    // The address parts and devices are memoised by the reader: keying them again through the
     // keyer's own memo would only double the inserts for every fresh attacker address.
     const uncachedKey = createKeyer(config.secret, 0);
     this.uncachedKey = uncachedKey;
-    this.context = new ContextReader(this.key, config.logger, uncachedKey);
+    this.context = new ContextReader(uncachedKey, config.logger);
     this.specs = counterSpecs(config);
     this.planner = new ReadPlanner(this.specs);
     const run = this.run;
@@ -259,7 +259,10 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       recentChangeAt: recentRaw === undefined ? undefined : Number(recentRaw),
     };
     const reasons: Reason[] = [];
-    for (const signal of loginSignals) for (const reason of signal(input)) reasons.push(reason);
+    for (let i = 0; i < loginSignals.length; i++) {
+      const found = (loginSignals[i] as Signal)(input);
+      for (let j = 0; j < found.length; j++) reasons.push(found[j] as Reason);
+    }
     const { action, score } = decide(reasons, options.thresholds);
     const also = options.also ?? [];
     return {

@@ -6,6 +6,7 @@ import type { CounterIncrement, CounterRef, CounterValue, Store, SyncStore } fro
 import type { Assessment, AttemptFacts, AttemptOutcome } from './assessment.js';
 
 const BASELINE_TTL_MS = 7 * 86_400_000;
+const NO_REFS: readonly CounterRef[] = [];
 
 type Run = <T>(fn: (store: Store) => Promise<T>) => Promise<T>;
 
@@ -62,8 +63,12 @@ export function recordOutcome(
   assessment: Assessment,
   outcome: AttemptOutcome,
   facts: AttemptFacts,
-  also: readonly CounterRef[] = [],
+  also: readonly CounterRef[] = NO_REFS,
 ): Promise<void> | undefined {
+  // A returning user's success, the bulk of logins: nothing to count, nothing to reset.
+  if (outcome === 'success' && also.length === 0 && !(assessment.listedPassword && !assessment.deviceKnown) && (assessment.counters.get('ipAccount')?.consumed ?? 0) === 0) {
+    return undefined;
+  }
   const inc: NamedIncrement[] = outcomeIncrements(assessment, outcome, facts);
   for (const ref of also) inc.push({ spec: ref.spec, key: ref.key, points: 1, name: undefined });
   // Reset consecutive failures only when there are some.

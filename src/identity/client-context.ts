@@ -25,10 +25,9 @@ export class ContextReader {
   private warnedTrustAll = false;
 
   constructor(
+    /** Best uncached: `sources` and `devices` already memoise what it keys. */
     private readonly key: Keyer,
     private readonly logger: Logger,
-    /** Keys the address parts; uncached by default, since `sources` already memoises them per address. */
-    private readonly sourceKey: Keyer = key,
   ) {}
 
   read(req: Request, rawDevice: string | undefined): RequestContext {
@@ -36,20 +35,22 @@ export class ContextReader {
     // Returning clients come back from the same address: parsing and keying it once per
     // address (bounded memo) saves a parse and three HMAC lookups per request.
     const source = this.sources.get(address, () => this.keySource(address));
-    const device = rawDevice === undefined ? undefined : this.key('dev', rawDevice);
+    const device = rawDevice === undefined ? undefined : this.devices.get(rawDevice, () => this.key('dev', rawDevice));
     return { ip: source.ip, subnet: source.subnet, site: source.site, device, rawDevice };
   }
 
   private readonly sources = new MemoCache<Pick<RequestContext, 'ip' | 'subnet' | 'site'>>(50_000);
+  /** Keyed device ids by raw id: a returning device's raw id is one string (see DeviceCookie). */
+  private readonly devices = new MemoCache<string>(50_000);
 
   private keySource(address: string): Pick<RequestContext, 'ip' | 'subnet' | 'site'> {
     const parsed = parseClientAddress(address);
     // Whatever does not parse is one source: rotating junk (or ports) must not mint new ones.
-    if (!parsed) return { ip: this.sourceKey('ip', UNPARSED), subnet: this.sourceKey('net', UNPARSED) };
+    if (!parsed) return { ip: this.key('ip', UNPARSED), subnet: this.key('net', UNPARSED) };
     return {
-      ip: this.sourceKey('ip', parsed.toNormalizedString()),
-      subnet: this.sourceKey('net', subnetOf(parsed)),
-      site: parsed.kind() === 'ipv6' ? this.sourceKey('net', siteOf(parsed as ipaddr.IPv6)) : undefined,
+      ip: this.key('ip', parsed.toNormalizedString()),
+      subnet: this.key('net', subnetOf(parsed)),
+      site: parsed.kind() === 'ipv6' ? this.key('net', siteOf(parsed as ipaddr.IPv6)) : undefined,
     };
   }
 

@@ -24,18 +24,20 @@ export class DeviceCookie {
     const dot = value.indexOf('.');
     if (dot !== 22 || value.length !== 45) return undefined;
     // A cookie verified before is taken as it is (only valid values are remembered, and a
-    // whole-value lookup tells nothing about how much of a forged signature was right).
-    if (this.verified.peek(value) === true) return value.slice(0, dot);
+    // whole-value lookup tells nothing about how much of a forged signature was right). The
+    // id comes back as the same string every time, so what is keyed by it hashes it once.
+    const known = this.verified.peek(value);
+    if (known !== undefined) return known;
     const id = value.slice(0, dot);
     const given = Buffer.from(value.slice(dot + 1));
     const expected = Buffer.from(this.signatures.get(id, () => this.sign(id)));
     if (!(given.length === expected.length && timingSafeEqual(given, expected))) return undefined;
-    this.verified.set(value, true);
+    this.verified.set(value, id);
     return id;
   }
 
-  /** Whole cookie values that verified recently (bounded). */
-  private readonly verified = new MemoCache<true>(50_000);
+  /** Whole cookie values that verified recently, and their device id (bounded). */
+  private readonly verified = new MemoCache<string>(50_000);
 
   /** Signatures of recently seen device ids (bounded): returning devices skip the HMAC. */
   private readonly signatures = new MemoCache<string>(50_000);

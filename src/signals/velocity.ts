@@ -42,6 +42,9 @@ const describe: Record<RuleName, string> = {
   account: 'failed logins for this account',
 };
 
+/** Every rule, in the order reasons are listed (computed once: this runs on every attempt). */
+const RULE_NAMES = Object.keys(describe) as RuleName[];
+
 export interface VelocityIds {
   readonly ip: string;
   readonly subnet: string;
@@ -171,7 +174,7 @@ export interface CounterValues {
  */
 export const velocitySignal: Signal = ({ counters, config, deviceKnown }) => {
   const reasons: Reason[] = [];
-  for (const name of Object.keys(describe) as RuleName[]) {
+  for (const name of RULE_NAMES) {
     if (deviceKnown && !KNOWN_DEVICE_RULES.has(name)) continue;
     const rule = config.velocity[name];
     const consumed = counters.get(name)?.consumed ?? 0;

@@ -110,9 +110,16 @@ export class MemoryStore implements Store {
   private readNow(request: ReadRequest): ReadResult {
     const now = this.now();
     const counters: CounterValue[] = [];
-    for (const { spec, key } of request.counters) counters.push(this.limiter(spec).peek(key, now) ?? NO_COUNTER);
+    // Indexed loops: a returning user's request is frozen and shared, and iterating a frozen
+    // array allocates an iterator result per element where an index does not.
+    const wanted = request.counters;
+    for (let i = 0; i < wanted.length; i++) {
+      const { spec, key } = wanted[i] as CounterRef;
+      counters.push(this.limiter(spec).peek(key, now) ?? NO_COUNTER);
+    }
     const values: (string | undefined)[] = [];
-    for (const key of request.keys) values.push(this.values.get(key, now));
+    const keys = request.keys;
+    for (let i = 0; i < keys.length; i++) values.push(this.values.get(keys[i] as string, now));
     return { counters, values };
   }
 
