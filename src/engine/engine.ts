@@ -199,7 +199,22 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
   accountOf(address: string): string {
     const bounded = address.slice(0, MAX_ADDRESS_LENGTH);
     // Memoised here by the address as sent: the keyer's own memo would only double the inserts.
-    return this.accountMemo.get(bounded, () => this.uncachedKey('acct', normaliseAddress(bounded) ?? bounded.trim().toLowerCase()));
+    return this.accountMemo.get(bounded, () => this.keyAccount(bounded));
+  }
+
+  /**
+   * `accountOf` for an attempt: a remembered address is taken from the memo, a new one is keyed
+   * but not remembered yet. Only a login that succeeds remembers it (`conclude`): a stuffing
+   * run's addresses are never seen again, and memoising each would only push the owners out
+   * and leave the garbage collector more to trace.
+   */
+  private attemptAccount(address: string): string {
+    const bounded = address.slice(0, MAX_ADDRESS_LENGTH);
+    return this.accountMemo.peek(bounded) ?? this.keyAccount(bounded);
+  }
+
+  private keyAccount(bounded: string): string {
+    return this.uncachedKey('acct', normaliseAddress(bounded) ?? bounded.trim().toLowerCase());
   }
 
   /** The keyed id of an app user (for locks and the console). */
@@ -223,7 +238,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
    */
   assess(req: Request, address: string, options: AssessOptions): Assessment | Promise<Assessment> {
     const ctx = this.client(req);
-    const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
+    const ids: AttemptIds = { account: this.attemptAccount(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
     const plan = this.planner.plan(ids, waveBucket(this.config.now(), this.config), options.also ?? []);
     if (this.sync !== undefined) return this.score(ctx, ids, address, plan, this.sync.read(plan.request), false, options);
     const primary = this.insured.primary;
@@ -322,8 +337,15 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       startedAt: s.startedAt,
     });
     setShield(req, s.state ? { decision, ...s.state } : { decision });
+    // Remember whom the shield will see again: a source it refuses keeps coming back.
+    if (action === 'block') this.context.remember(req, assessment.ctx);
     if (!s.signIn) return decision;
     const { signIn } = s;
+    // And an owner who signed in: the next login finds its address and account memoised.
+    this.context.remember(req, assessment.ctx);
+    // (The same string as at `assess`: its hash is already computed, the look-up is cheap.)
+    const address = signIn.address.slice(0, MAX_ADDRESS_LENGTH);
+    if (this.accountMemo.peek(address) === undefined) this.accountMemo.set(address, assessment.ids.account);
     const learn = () => {
       if (assessment.deviceKnown && !assessment.passwordFlags) {
         learnPasswordLater({ run: this.run, lists: this.lists, options: this.config.password, logger: this.config.logger }, assessment.ids.account, signIn.address, signIn.password);
@@ -417,6 +439,8 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     try {
       await this.refundChallengedAttempt(ids);
       await this.devices.markKnown(req, res, ids.account, ctx.rawDevice);
+      // The owner logs in from here next: its source is worth remembering.
+      this.context.remember(req, ctx);
     } catch {
       // The login itself succeeded; the device will simply be asked again next time.
     }

@@ -14,6 +14,8 @@ export interface RequestContext {
   readonly device?: string;
   /** Raw device id (to re-issue the cookie); never stored or logged. */
   readonly rawDevice?: string;
+  /** The source parts came from the memo (nothing for `ContextReader.remember` to do). */
+  readonly remembered: boolean;
 }
 
 /**
@@ -33,10 +35,20 @@ export class ContextReader {
   read(req: Request, rawDevice: string | undefined): RequestContext {
     const address = this.clientAddress(req);
     // Returning clients come back from the same address: parsing and keying it once per
-    // address (bounded memo) saves a parse and three HMAC lookups per request.
-    const source = this.sources.get(address, () => this.keySource(address));
+    // address (bounded memo) saves a parse and three HMAC lookups per request. What is
+    // remembered is up to the caller (`remember`): a stuffing run rotating addresses would
+    // only fill the memo with sources never seen again.
+    const memoised = this.sources.peek(address);
+    const source = memoised ?? this.keySource(address);
     const device = rawDevice === undefined ? undefined : this.devices.get(rawDevice, () => this.key('dev', rawDevice));
-    return { ip: source.ip, subnet: source.subnet, site: source.site, device, rawDevice };
+    return { ip: source.ip, subnet: source.subnet, site: source.site, device, rawDevice, remembered: memoised !== undefined };
+  }
+
+  /** Remember this request's source parts (`ctx` was read from it): it will be seen again. */
+  remember(req: Request, ctx: RequestContext): void {
+    if (ctx.remembered) return;
+    const address = this.clientAddress(req);
+    if (this.sources.peek(address) === undefined) this.sources.set(address, { ip: ctx.ip, subnet: ctx.subnet, site: ctx.site });
   }
 
   private readonly sources = new MemoCache<Pick<RequestContext, 'ip' | 'subnet' | 'site'>>(50_000);
