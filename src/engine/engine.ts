@@ -202,17 +202,6 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     return this.accountMemo.get(bounded, () => this.keyAccount(bounded));
   }
 
-  /**
-   * `accountOf` for an attempt: a remembered address is taken from the memo, a new one is keyed
-   * but not remembered yet. Only a login that succeeds remembers it (`conclude`): a stuffing
-   * run's addresses are never seen again, and memoising each would only push the owners out
-   * and leave the garbage collector more to trace.
-   */
-  private attemptAccount(address: string): string {
-    const bounded = address.slice(0, MAX_ADDRESS_LENGTH);
-    return this.accountMemo.peek(bounded) ?? this.keyAccount(bounded);
-  }
-
   private keyAccount(bounded: string): string {
     return this.uncachedKey('acct', normaliseAddress(bounded) ?? bounded.trim().toLowerCase());
   }
@@ -238,7 +227,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
    */
   assess(req: Request, address: string, options: AssessOptions): Assessment | Promise<Assessment> {
     const ctx = this.client(req);
-    const ids: AttemptIds = { account: this.attemptAccount(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
+    const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
     const plan = this.planner.plan(ids, waveBucket(this.config.now(), this.config), options.also ?? []);
     if (this.sync !== undefined) return this.score(ctx, ids, address, plan, this.sync.read(plan.request), false, options);
     const primary = this.insured.primary;
@@ -341,11 +330,11 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     if (action === 'block') this.context.remember(req, assessment.ctx);
     if (!s.signIn) return decision;
     const { signIn } = s;
-    // And an owner who signed in: the next login finds its address and account memoised.
+    // And an owner who signed in comes back from here. (Every attempted address, by contrast,
+    // is memoised at once: were only signed-in owners' addresses, a memo hit would time apart
+    // an owner's address from a stranger's on every probe, an enumeration oracle. As it is,
+    // only an address's first attempt can differ, whoever made it.)
     this.context.remember(req, assessment.ctx);
-    // (The same string as at `assess`: its hash is already computed, the look-up is cheap.)
-    const address = signIn.address.slice(0, MAX_ADDRESS_LENGTH);
-    if (this.accountMemo.peek(address) === undefined) this.accountMemo.set(address, assessment.ids.account);
     const learn = () => {
       if (assessment.deviceKnown && !assessment.passwordFlags) {
         learnPasswordLater({ run: this.run, lists: this.lists, options: this.config.password, logger: this.config.logger }, assessment.ids.account, signIn.address, signIn.password);
