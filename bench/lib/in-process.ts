@@ -19,9 +19,10 @@
  * Prints the result as JSON.
  */
 import { createShield } from 'account-shield';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { blockedTraffic, FAILURES_TO_BLOCK, newDeviceTraffic, returningLogin, sourceSet } from './cost-traffic.js';
 import { BENCH_SECOND_FACTOR, benchEmail, benchPassword, homeIp, type LoginRequest } from './load.js';
+import { call, type Outcome } from './direct-call.js';
 import { rotation, rounded, roundedSpread, spread } from './spread.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 11);
@@ -31,31 +32,6 @@ const ATTACK_ACCOUNTS = 200_000;
 const SOURCES = 64;
 /** PATHS=returning-success,blocked-source: time only those (with the baseline), e.g. under --cpu-prof. */
 const ONLY = process.env.PATHS?.split(',').filter(Boolean);
-
-/** What the middleware may touch of a response: status, JSON body, headers. */
-class BenchResponse {
-  statusCode = 200;
-  body: unknown;
-  readonly headers: Record<string, string | string[]> = {};
-  status(code: number): this {
-    this.statusCode = code;
-    return this;
-  }
-  json(body: unknown): this {
-    this.body = body;
-    return this;
-  }
-  setHeader(name: string, value: string | string[]): this {
-    this.headers[name.toLowerCase()] = value;
-    return this;
-  }
-  append(name: string, value: string): this {
-    const key = name.toLowerCase();
-    const current = this.headers[key];
-    this.headers[key] = current === undefined ? value : [...(Array.isArray(current) ? current : [current]), value];
-    return this;
-  }
-}
 
 /** Express's request as far as the shield reads it (no `app`: no proxy, `ip` is the client). */
 function request(login: LoginRequest | { ip: string; cookie?: string; body: Record<string, unknown> }, path: string): Request {
@@ -70,17 +46,6 @@ function request(login: LoginRequest | { ip: string; cookie?: string; body: Reco
   } as unknown as Request;
 }
 
-type Outcome = 'next' | number;
-
-async function call(middleware: RequestHandler, req: Request): Promise<{ outcome: Outcome; res: BenchResponse }> {
-  const res = new BenchResponse();
-  let outcome: Outcome | undefined;
-  await middleware(req, res as unknown as Response, ((error?: unknown) => {
-    if (error) throw error;
-    outcome = 'next';
-  }) as NextFunction);
-  return { outcome: outcome ?? res.statusCode, res };
-}
 
 interface PathSpec {
   readonly name: string;

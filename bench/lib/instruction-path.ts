@@ -9,7 +9,8 @@
  *   PATH=blocked     no cookie, from an address over its per-IP limit: 429
  */
 import { createShield } from 'account-shield';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request } from 'express';
+import { call } from './direct-call.js';
 
 const CALLS = Number(process.env.CALLS ?? 0);
 const PATH = process.env.PATH_NAME ?? 'success';
@@ -20,39 +21,8 @@ const password = (i: number) => `pw-${i}-ok`;
 const email = (i: number) => `user${i}@bench.example`;
 const home = (i: number) => `10.1.${i}.5`;
 
-class Res {
-  statusCode = 200;
-  body: unknown;
-  readonly headers: Record<string, string> = {};
-  status(code: number): this {
-    this.statusCode = code;
-    return this;
-  }
-  json(body: unknown): this {
-    this.body = body;
-    return this;
-  }
-  setHeader(name: string, value: string): this {
-    this.headers[name.toLowerCase()] = value;
-    return this;
-  }
-  append(name: string, value: string): this {
-    this.headers[name.toLowerCase()] = value;
-    return this;
-  }
-}
-
 function request(ip: string, body: Record<string, unknown>, cookie?: string): Request {
   return { body, path: '/auth/login', ip, secure: false, headers: cookie ? { cookie } : {}, socket: { remoteAddress: ip } } as unknown as Request;
-}
-
-async function call(middleware: RequestHandler, req: Request): Promise<{ outcome: 'next' | number; res: Res }> {
-  const res = new Res();
-  let outcome: 'next' | number | undefined;
-  await middleware(req, res as unknown as Response, (() => {
-    outcome = 'next';
-  }) as NextFunction);
-  return { outcome: outcome ?? res.statusCode, res };
 }
 
 async function main(): Promise<void> {
@@ -64,7 +34,7 @@ async function main(): Promise<void> {
   for (let u = 0; u < ACCOUNTS; u++) {
     const first = await call(login, request(home(u), { email: email(u), password: password(u) }));
     const verified = await call(stepUp, request(home(u), { challenge: (first.res.body as { challenge: string }).challenge, code: CODE }));
-    cookies[u] = (verified.res.headers['set-cookie'] ?? '').split(';')[0] as string;
+    cookies[u] = [verified.res.headers['set-cookie'] ?? ''].flat()[0]?.split(';')[0] as string;
   }
   for (let u = 0; u < ACCOUNTS; u++) await call(login, request(home(u), { email: email(u), password: password(u) }, cookies[u]));
   await new Promise((resolve) => setTimeout(resolve, 100));
