@@ -3,7 +3,8 @@
  * machine instructions per login decision, counted by valgrind (callgrind) on node --jitless.
  *
  * Wall and CPU time on these shared 2-core machines move by ±20 % between identical runs;
- * an instruction count moves by ~0.1 %, whatever else the machine is doing. `--jitless` keeps
+ * an instruction count moves by ~0.1 % back to back, whatever else the machine is doing
+ * (runs an hour apart differed by up to ~7 %: compare trees in one run, with `--tree`). `--jitless` keeps
  * it repeatable (the JIT tiers up at moments that vary) at the price of weighing JavaScript
  * more than optimised code would: read the counts as a before/after comparison of the same
  * path, not as a time. Each path runs twice, with CALLS=0 and CALLS=N, and the difference

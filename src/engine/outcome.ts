@@ -7,6 +7,7 @@ import type { Assessment, AttemptFacts, AttemptOutcome } from './assessment.js';
 
 const BASELINE_TTL_MS = 7 * 86_400_000;
 const NO_REFS: readonly CounterRef[] = [];
+const NO_INCREMENTS: readonly NamedIncrement[] = [];
 
 type Run = <T>(fn: (store: Store) => Promise<T>) => Promise<T>;
 
@@ -20,7 +21,10 @@ interface NamedIncrement extends CounterIncrement {
  * when the answer did not reveal it (a challenged attempt records `failure`), so later answers
  * cannot leak it either.
  */
-export function outcomeIncrements(assessment: Assessment, outcome: AttemptOutcome, facts: AttemptFacts): NamedIncrement[] {
+export function outcomeIncrements(assessment: Assessment, outcome: AttemptOutcome, facts: AttemptFacts): readonly NamedIncrement[] {
+  const listed = assessment.listedPassword && !assessment.deviceKnown;
+  // A success counts only a listed password: the bulk of logins build nothing at all.
+  if (outcome === 'success' && !listed) return NO_INCREMENTS;
   const { counters, refs, deviceKnown } = assessment;
   const inc: NamedIncrement[] = [];
   const add = (name: VelocityRefName, points = 1) => {
@@ -28,7 +32,7 @@ export function outcomeIncrements(assessment: Assessment, outcome: AttemptOutcom
     if (ref) inc.push({ spec: ref.spec, key: ref.key, points, name });
   };
   // The owner's device does not feed per-source lists: it may share an address with anyone.
-  if (assessment.listedPassword && !deviceKnown) add('listedPasswords');
+  if (listed) add('listedPasswords');
   if (outcome !== 'success') {
     add('ip');
     add('subnet');
@@ -65,12 +69,8 @@ export function recordOutcome(
   facts: AttemptFacts,
   also: readonly CounterRef[] = NO_REFS,
 ): Promise<void> | undefined {
-  // A returning user's success, the bulk of logins: nothing to count, nothing to reset.
-  if (outcome === 'success' && also.length === 0 && !(assessment.listedPassword && !assessment.deviceKnown) && (assessment.counters.get('ipAccount')?.consumed ?? 0) === 0) {
-    return undefined;
-  }
-  const inc: NamedIncrement[] = outcomeIncrements(assessment, outcome, facts);
-  for (const ref of also) inc.push({ spec: ref.spec, key: ref.key, points: 1, name: undefined });
+  const counted = outcomeIncrements(assessment, outcome, facts);
+  const inc = also.length === 0 ? counted : [...counted, ...also.map((ref): NamedIncrement => ({ spec: ref.spec, key: ref.key, points: 1, name: undefined }))];
   // Reset consecutive failures only when there are some.
   const reset = outcome === 'success' && (assessment.counters.get('ipAccount')?.consumed ?? 0) > 0;
   // A returning user's success changes nothing: no write, not even a promise to wait for.
