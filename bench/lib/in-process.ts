@@ -32,6 +32,8 @@ const ATTACK_ACCOUNTS = 200_000;
 const SOURCES = 64;
 /** PATHS=returning-success,blocked-source: time only those (with the baseline), e.g. under --cpu-prof. */
 const ONLY = process.env.PATHS?.split(',').filter(Boolean);
+/** PROFILE=file.cpuprofile: a CPU profile of the timed rounds only (not the set-up, not the warm-up). */
+const PROFILE = process.env.PROFILE;
 
 /** Express's request as far as the shield reads it (no `app`: no proxy, `ip` is the client). */
 function request(login: LoginRequest | { ip: string; cookie?: string; body: Record<string, unknown> }, path: string): Request {
@@ -82,6 +84,24 @@ export interface InProcessResult {
   readonly gcBetweenBatches: boolean;
   readonly method: string;
   readonly paths: InProcessPath[];
+}
+
+/** The inspector's sampling profiler over this process, from now until `stop(file)`. */
+async function startProfile(): Promise<{ stop: (file: string) => Promise<void> }> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFile } = await import('node:fs/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 50 });
+  await session.post('Profiler.start');
+  return {
+    stop: async (file) => {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -151,6 +171,7 @@ async function main(): Promise<void> {
   // One untimed pass warms the JIT and learns each returning account's password quality.
   for (const path of paths) await batch(path);
   await new Promise((resolve) => setTimeout(resolve, 100));
+  const profiler = PROFILE ? await startProfile() : undefined;
   const perRound = new Map<string, number[]>(paths.map((p) => [p.name, []]));
   const cpuPerRound = new Map<string, number[]>(paths.map((p) => [p.name, []]));
   const unexpected = new Map<string, number>(paths.map((p) => [p.name, 0]));
@@ -162,6 +183,7 @@ async function main(): Promise<void> {
       unexpected.set(path.name, unexpected.get(path.name)! + r.unexpected);
     }
   }
+  if (profiler && PROFILE) await profiler.stop(PROFILE);
   const baseline = spread(perRound.get('baseline')!).median;
   const result: InProcessResult = {
     generatedAt: new Date().toISOString(),

@@ -56,6 +56,10 @@ export class ContextReader {
   private readonly devices = new MemoCache<string>(50_000);
 
   private keySource(address: string): Pick<RequestContext, 'ip' | 'subnet' | 'site'> {
+    // Nearly every client address is a plain dotted quad: it is its own normal form, and its
+    // subnet is a slice of it, so the general parser (a few µs per fresh address) is skipped.
+    const subnet = canonicalIPv4Subnet(address);
+    if (subnet !== undefined) return { ip: this.key('ip', address), subnet: this.key('net', subnet), site: undefined };
     const parsed = parseClientAddress(address);
     // Whatever does not parse is one source: rotating junk (or ports) must not mint new ones.
     if (!parsed) return { ip: this.key('ip', UNPARSED), subnet: this.key('net', UNPARSED) };
@@ -107,6 +111,40 @@ export function parseClientAddress(raw: string): ipaddr.IPv4 | ipaddr.IPv6 | und
   } catch {
     return undefined;
   }
+}
+
+const DOT = 46;
+const ZERO = 48;
+const NINE = 57;
+
+/**
+ * The /24 of `text` when it is an IPv4 address in canonical form — four decimal octets of at
+ * most 255, no leading zeros — for which `text` is its own normalised string; otherwise
+ * undefined, and the general parser decides (a leading zero, say, reads as octal there).
+ */
+export function canonicalIPv4Subnet(text: string): string | undefined {
+  if (text.length < 7 || text.length > 15) return undefined;
+  let octets = 0;
+  let value = 0;
+  let digits = 0;
+  let thirdDot = -1;
+  // One pass; the end of the text closes the fourth octet as a dot would.
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : DOT;
+    if (c === DOT) {
+      if (digits === 0 || value > 255 || ++octets > 4) return undefined;
+      if (octets === 3) thirdDot = i;
+      value = 0;
+      digits = 0;
+    } else if (c >= ZERO && c <= NINE) {
+      if (digits > 0 && value === 0) return undefined;
+      value = value * 10 + (c - ZERO);
+      if (++digits > 3) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  return octets === 4 ? `${text.slice(0, thirdDot)}.0/24` : undefined;
 }
 
 /** /48 for IPv6: what one site (one hosting customer) is usually given. */
