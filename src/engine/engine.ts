@@ -38,7 +38,7 @@ import type { ShieldEventMap } from './events.js';
 import { Lists } from './lists.js';
 import { type OutcomeStore, recordOutcome, waveReading } from './outcome.js';
 import { learnPasswordLater } from './password-learning.js';
-import { CounterReading, KEY, type ReadPlan, ReadPlanner } from './read-plan.js';
+import { CounterReading, type ReadPlan, ReadPlanner, valueAt } from './read-plan.js';
 import { decide } from './policy.js';
 
 const MAX_ADDRESS_LENGTH = 320;
@@ -229,26 +229,42 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     const ctx = this.client(req);
     const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
     const plan = this.planner.plan(ids, waveBucket(this.config.now(), this.config), options.also ?? []);
-    if (this.sync !== undefined) return this.score(ctx, ids, address, plan, this.sync.read(plan.request), false, options);
-    const primary = this.insured.primary;
-    const reading = options.failOpen
+    const sync = this.sync;
+    if (sync !== undefined) {
+      const snapshot = sync.read(plan.request);
+      const instead = this.planner.recheck(ids, plan, snapshot.values);
+      if (instead === undefined) return this.score(ctx, ids, address, plan, snapshot, false, options);
+      return this.score(ctx, ids, address, instead, sync.read(instead.request), false, options);
+    }
+    return this.readAsync(plan, options.failOpen).then(async (first) => {
+      const instead = this.planner.recheck(ids, plan, first.value.values);
+      if (instead === undefined) return this.score(ctx, ids, address, plan, first.value, first.degraded, options);
+      const again = await this.readAsync(instead, options.failOpen);
+      return this.score(ctx, ids, address, instead, again.value, first.degraded || again.degraded, options);
+    });
+  }
+
+  /** One read of a plan: through the insurance store while the primary is down, if failing open. */
+  private readAsync(plan: ReadPlan, failOpen: boolean): Promise<{ value: ReadResult; degraded: boolean }> {
+    return failOpen
       ? this.insured.run((s) => s.read(plan.request))
-      : primary.read(plan.request).then((value) => ({ value, degraded: false }));
-    return reading.then(({ value, degraded }) => this.score(ctx, ids, address, plan, value, degraded, options));
+      : this.insured.primary.read(plan.request).then((value) => ({ value, degraded: false }));
   }
 
   private score(ctx: RequestContext, ids: AttemptIds, address: string, plan: ReadPlan, snapshot: ReadResult, degraded: boolean, options: AssessOptions): Assessment {
     const { values } = snapshot;
     const counters = new CounterReading(plan.names, snapshot.counters);
 
-    const flagsRaw = values[KEY.flags];
+    const { at } = plan;
+    const flagsRaw = values[at.flags];
     const passwordFlags = flagsRaw === undefined ? undefined : this.flagsMemo.get(flagsRaw, () => parseFlags(flagsRaw));
-    const seenRaw = values[KEY.knownDevice];
+    const seenRaw = valueAt(values, at.knownDevice);
     const deviceKnown = seenRaw !== undefined;
-    const waveFlagged = values[KEY.wave] !== undefined;
-    const baselineRaw = values[KEY.baseline];
+    // A known-device plan reads no wave keys: they only ever score a device the account does not know.
+    const waveFlagged = valueAt(values, at.wave) !== undefined;
+    const baselineRaw = valueAt(values, at.baseline);
     const baseline = baselineRaw === undefined ? undefined : this.baselineMemo.get(baselineRaw, () => parseBaseline(baselineRaw));
-    const recentRaw = values[KEY.recentChange];
+    const recentRaw = valueAt(values, at.recentChange);
     // Only looked at for a device the account does not know: its owner is never scored on it.
     const listedPassword = options.password !== undefined && !(ids.device !== undefined && deviceKnown) && this.lists.isListedPassword(options.password);
     const input: SignalInput = {
@@ -280,7 +296,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       passwordFlags,
       deviceKnown,
       deviceSeenAt: deviceKnown ? Number(seenRaw) || 0 : undefined,
-      secondFactorPassed: values[KEY.secondFactorPass] !== undefined,
+      secondFactorPassed: valueAt(values, at.secondFactorPass) !== undefined,
       listedPassword,
       waveFlagged,
       baseline,

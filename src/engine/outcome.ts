@@ -125,7 +125,9 @@ function followUps(
     const learnt = nextBaseline(assessment.baseline, assessment.counters.get('evidencePrevious')?.consumed ?? 0, config.wave);
     writes.push({ key: storeKeys.waveBaseline(), value: JSON.stringify(learnt), ttlMs: BASELINE_TTL_MS });
   }
-  if (outcome === 'success' || assessment.waveFlagged) return writes;
+  // A known device's failure is no evidence of a wave (nor reads the wave's counters: see
+  // ReadPlanner); the unknown devices' failures that make a wave up declare it.
+  if (outcome === 'success' || assessment.waveFlagged || assessment.deviceKnown) return writes;
   // Declared once per window, not rewritten by every failure of the attack it describes.
   if (isWave(waveReading(assessment, evidence), config.wave)) {
     writes.push({ key: storeKeys.waveFlag(), value: '1', ttlMs: config.wave.windowSec * 1000 });

@@ -16,18 +16,43 @@ import { storeKeys } from '../stores/key-layout.js';
 import type { CounterRef, CounterValue, ReadRequest } from '../stores/store.js';
 import type { AttemptIds } from './assessment.js';
 
-/** What one decision reads: its named counters and, by position, its plain keys. */
+/** What one decision reads: its named counters and its plain keys, found by `at`. */
 export interface ReadPlan {
   readonly refs: VelocityRefs;
   /** The name of each counter of `request.counters`, in order (the route's own come after). */
   readonly names: readonly VelocityRefName[];
   readonly request: ReadRequest;
+  /** Where each plain key sits in `request.keys`; a key the plan does not read has none. */
+  readonly at: KeyPositions;
+  /**
+   * Set on a known-device plan (see `ReadPlanner`): the whole read it was cut from, which is
+   * read instead when the device turns out not to be known.
+   */
+  readonly whole?: ReadPlan;
 }
 
-/** Positions of the plain keys in `ReadPlan.request.keys`. */
-export const KEY = { flags: 0, wave: 1, recentChange: 2, baseline: 3, knownDevice: 4, secondFactorPass: 5 } as const;
+export interface KeyPositions {
+  readonly flags: number;
+  readonly knownDevice?: number;
+  readonly secondFactorPass?: number;
+  readonly wave?: number;
+  readonly recentChange?: number;
+  readonly baseline?: number;
+}
 
-/** Whole plans kept for returning devices: ~1.5 KB each. */
+const WHOLE: KeyPositions = { flags: 0, wave: 1, recentChange: 2, baseline: 3, knownDevice: 4, secondFactorPass: 5 };
+const WHOLE_WITHOUT_DEVICE: KeyPositions = { flags: 0, wave: 1, recentChange: 2, baseline: 3 };
+const KNOWN_DEVICE: KeyPositions = { flags: 0, knownDevice: 1, secondFactorPass: 2 };
+/** The one counter that scores a known device (velocity's KNOWN_DEVICE_RULES) and that its outcome reads. */
+const KNOWN_DEVICE_NAMES: readonly VelocityRefName[] = Object.freeze(['ipAccount']);
+const NO_ALSO: readonly CounterRef[] = [];
+
+/** The value of the plain key at `position` of a read (undefined when the plan did not read it). */
+export function valueAt(values: readonly (string | undefined)[], position: number | undefined): string | undefined {
+  return position === undefined ? undefined : values[position];
+}
+
+/** Whole plans kept for returning devices: ~1.5 KB each (~2 KB with a known-device plan). */
 const RETURNING_ENTRIES = 20_000;
 
 interface ReturningPlan {
@@ -35,6 +60,8 @@ interface ReturningPlan {
   readonly ip: string;
   readonly bucket: number;
   readonly plan: ReadPlan;
+  /** Set once a whole read found the device known for the account. */
+  knownDevice: ReadPlan | undefined;
 }
 
 /**
@@ -45,6 +72,15 @@ interface ReturningPlan {
  * gets a plan built fresh: memoising its parts would only fill memos with entries never read
  * again, and leave the garbage collector more to trace. The parts come from the same builders
  * as `velocityRefs`, so a plan cannot read other counters than the uncached refs would.
+ *
+ * Once a whole read found the device known for the account, its next requests read only what
+ * can score a known device: the failures of this account from this address (the one velocity
+ * rule a known device answers to), the password flags, whether the device is still known and
+ * its second-factor pass — 4 lookups instead of 14, and on a Cluster the account's node alone.
+ * Every other signal is silent for a known device (source rules, the wave, listed passwords,
+ * recent changes), so the decision is the one the whole read would give. Should the device
+ * have been forgotten meanwhile, the whole plan is read at once (`recheck`): a second read for
+ * the owner of that device only, never for anyone without its cookie.
  */
 export class ReadPlanner {
   private readonly returning = new MemoCache<ReturningPlan>(RETURNING_ENTRIES);
@@ -56,10 +92,30 @@ export class ReadPlanner {
   plan(ids: AttemptIds, bucket: number, also: readonly CounterRef[]): ReadPlan {
     if (ids.device === undefined || also.length > 0) return this.build(ids, bucket, also);
     const kept = this.returning.peek(ids.device);
-    if (kept !== undefined && kept.account === ids.account && kept.ip === ids.ip && kept.bucket === bucket) return kept.plan;
-    const plan = freeze(this.build(ids, bucket, also));
-    this.returning.set(ids.device, { account: ids.account, ip: ids.ip, bucket, plan });
-    return plan;
+    if (kept !== undefined && kept.account === ids.account && kept.ip === ids.ip && kept.bucket === bucket) return kept.knownDevice ?? kept.plan;
+    const plan = freeze(this.build(ids, bucket, NO_ALSO));
+    // Whether the device is known for the account does not depend on the address or the bucket.
+    const known = kept !== undefined && kept.account === ids.account && kept.knownDevice !== undefined;
+    const entry: ReturningPlan = { account: ids.account, ip: ids.ip, bucket, plan, knownDevice: known ? knownDevicePlan(plan) : undefined };
+    this.returning.set(ids.device, entry);
+    return entry.knownDevice ?? plan;
+  }
+
+  /**
+   * After `plan` was read: undefined when its answer stands, or the whole plan to read instead
+   * (a known-device plan found the device no longer known). A whole read that finds the device
+   * known lets its next requests read less.
+   */
+  recheck(ids: AttemptIds, plan: ReadPlan, values: readonly (string | undefined)[]): ReadPlan | undefined {
+    const known = valueAt(values, plan.at.knownDevice) !== undefined;
+    const kept = ids.device === undefined ? undefined : this.returning.peek(ids.device);
+    if (plan.whole !== undefined) {
+      if (known) return undefined;
+      if (kept !== undefined && kept.knownDevice === plan) kept.knownDevice = undefined;
+      return plan.whole;
+    }
+    if (known && kept !== undefined && kept.plan === plan) kept.knownDevice ??= knownDevicePlan(plan);
+    return undefined;
   }
 
   private build(ids: AttemptIds, bucket: number, also: readonly CounterRef[]): ReadPlan {
@@ -67,8 +123,9 @@ export class ReadPlanner {
     const { names, list } = refList(refs);
     for (const ref of also) list.push(ref);
     const keys = [storeKeys.passwordFlags(ids.account), storeKeys.waveFlag(), storeKeys.recentChange(ids.account), storeKeys.waveBaseline()];
-    if (ids.device !== undefined) keys.push(storeKeys.knownDevice(ids.account, ids.device), storeKeys.secondFactorPass(ids.account, ids.device));
-    return { refs, names, request: { counters: list, keys } };
+    if (ids.device === undefined) return { refs, names, request: { counters: list, keys }, at: WHOLE_WITHOUT_DEVICE };
+    keys.push(storeKeys.knownDevice(ids.account, ids.device), storeKeys.secondFactorPass(ids.account, ids.device));
+    return { refs, names, request: { counters: list, keys }, at: WHOLE };
   }
 
   private bucketRefs(bucket: number): BucketRefs {
@@ -78,6 +135,22 @@ export class ReadPlanner {
     }
     return this.bucketParts;
   }
+}
+
+/** The known-device cut of a whole plan with a device: same refs (what outcomes count), less read. */
+function knownDevicePlan(whole: ReadPlan): ReadPlan {
+  const keys = whole.request.keys;
+  const at = whole.at;
+  return freeze({
+    refs: whole.refs,
+    names: KNOWN_DEVICE_NAMES,
+    request: {
+      counters: [whole.refs.ipAccount],
+      keys: [keys[at.flags] as string, keys[at.knownDevice as number] as string, keys[at.secondFactorPass as number] as string],
+    },
+    at: KNOWN_DEVICE,
+    whole,
+  });
 }
 
 function freeze(plan: ReadPlan): ReadPlan {

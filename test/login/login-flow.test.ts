@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/index.js';
+import { storeKeys } from '../../src/stores/key-layout.js';
 import { deviceCookie, loginApp } from '../support/login-app.js';
 
 const users = {
@@ -74,6 +76,30 @@ describe('login', () => {
       .send({ email: 'alice@example.com', password: 'correct horse battery' });
     expect(res.status).toBe(200);
     expect(res.body.token).toBe('t-u1');
+  });
+
+  it('decides for a known device on its short read exactly as on the whole one, and on everything again once the shield forgets it', async () => {
+    const store = new MemoryStore();
+    const { app, decisions } = setup({ store, posture: 'strict' });
+    const cookie = await enrolDevice(app, 'alice@example.com', 'correct horse battery', '111111');
+    const known = () => request(app).post('/login').set(from('198.51.100.3')).set('Cookie', cookie).send({ email: 'alice@example.com', password: 'correct horse battery' });
+    // The first login reads everything and finds the device known; the next ones read only what scores it.
+    const logins = [await known(), await known(), await known()];
+    expect(logins.map((r) => r.status)).toEqual([200, 200, 200]);
+    const [whole, ...short] = decisions.slice(-3).map((d) => ({ action: d.action, score: d.score, reasons: d.reasons, ids: d.ids }));
+    expect(whole?.reasons.map((r) => r.signal)).toEqual(expect.arrayContaining(['leaked-address', 'device.known']));
+    for (const d of short) expect(d).toEqual(whole);
+    // Others fail from the same address: nothing a known device is scored on.
+    for (let i = 0; i < 10; i++) await request(app).post('/login').set(from('198.51.100.3')).send({ email: 'bob@example.com', password: `wrong-${i}` });
+    expect((await known()).status).toBe(200);
+    // The shield forgets the device (its memory expired, or was cleared): the very next login
+    // is scored on everything a whole read sees, the address's failures too, so it is refused.
+    const ids = decisions.at(-1)?.ids;
+    expect(await store.delete(storeKeys.knownDevice(ids?.account as string, ids?.device as string))).toBe(true);
+    const forgotten = await known();
+    expect(forgotten.body.error).toBe('too_many_attempts');
+    expect(decisions.at(-1)?.reasons.map((r) => r.signal)).toEqual(expect.arrayContaining(['device.new', 'velocity.ip']));
+    expect((await known()).body.error).toBe('too_many_attempts');
   });
 
   it('does not treat a device known for one account as known for another', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
-import { KEY, ReadPlanner } from '../../src/engine/read-plan.js';
+import { loginSignals } from '../../src/engine/engine.js';
+import { ReadPlanner, valueAt } from '../../src/engine/read-plan.js';
 import { counterSpecs, refList, velocityRefs } from '../../src/signals/velocity.js';
 import { storeKeys } from '../../src/stores/key-layout.js';
 
@@ -32,15 +33,17 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
     const own = { spec: { name: 'own', points: 3, durationSec: 60 }, key: 'k' };
     const plan = planner.plan({ account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' }, 7, [own]);
     const keys = plan.request.keys;
-    expect(keys[KEY.flags]).toBe(storeKeys.passwordFlags('acct'));
-    expect(keys[KEY.wave]).toBe(storeKeys.waveFlag());
-    expect(keys[KEY.recentChange]).toBe(storeKeys.recentChange('acct'));
-    expect(keys[KEY.baseline]).toBe(storeKeys.waveBaseline());
-    expect(keys[KEY.knownDevice]).toBe(storeKeys.knownDevice('acct', 'dev'));
-    expect(keys[KEY.secondFactorPass]).toBe(storeKeys.secondFactorPass('acct', 'dev'));
+    expect(valueAt(keys, plan.at.flags)).toBe(storeKeys.passwordFlags('acct'));
+    expect(valueAt(keys, plan.at.wave)).toBe(storeKeys.waveFlag());
+    expect(valueAt(keys, plan.at.recentChange)).toBe(storeKeys.recentChange('acct'));
+    expect(valueAt(keys, plan.at.baseline)).toBe(storeKeys.waveBaseline());
+    expect(valueAt(keys, plan.at.knownDevice)).toBe(storeKeys.knownDevice('acct', 'dev'));
+    expect(valueAt(keys, plan.at.secondFactorPass)).toBe(storeKeys.secondFactorPass('acct', 'dev'));
     expect(plan.request.counters.at(-1)).toBe(own);
     expect(plan.request.counters).toHaveLength(plan.names.length + 1);
-    expect(planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 7, []).request.keys).toHaveLength(4);
+    const stranger = planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 7, []);
+    expect(stranger.request.keys).toHaveLength(4);
+    expect([stranger.at.knownDevice, stranger.at.secondFactorPass]).toEqual([undefined, undefined]);
   });
 
   it('keeps a returning device’s whole plan, frozen, only while its account, address and bucket match', () => {
@@ -60,5 +63,76 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
     const own = { spec: { name: 'own', points: 3, durationSec: 60 }, key: 'k' };
     expect(planner.plan(ids, 8, [own]).request.counters.at(-1)).toBe(own);
     expect(planner.plan(ids, 8, []).request.counters).not.toContain(own);
+  });
+
+  it('once a whole read finds the device known, reads only what scores a known device, and reads everything again when it is not', () => {
+    const planner = new ReadPlanner(specs);
+    const ids = { account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' };
+    const whole = planner.plan(ids, 7, []);
+    const found = (plan: typeof whole, known: boolean) => plan.request.keys.map((key) => (key === storeKeys.knownDevice('acct', 'dev') && known ? '1700000000000' : undefined));
+    // Not known yet: the whole read stands, and so does the next plan.
+    expect(planner.recheck(ids, whole, found(whole, false))).toBeUndefined();
+    expect(planner.plan(ids, 7, [])).toBe(whole);
+    expect(planner.recheck(ids, whole, found(whole, true))).toBeUndefined();
+    const cut = planner.plan(ids, 7, []);
+    expect(cut).not.toBe(whole);
+    expect(cut.whole).toBe(whole);
+    // The same refs (what an outcome counts); of the counters only the account's failures from this address.
+    expect(cut.refs).toBe(whole.refs);
+    expect(cut.names).toEqual(['ipAccount']);
+    expect(cut.request.counters).toEqual([whole.refs.ipAccount]);
+    expect(cut.request.keys).toEqual([storeKeys.passwordFlags('acct'), storeKeys.knownDevice('acct', 'dev'), storeKeys.secondFactorPass('acct', 'dev')]);
+    expect([cut.at.wave, cut.at.baseline, cut.at.recentChange]).toEqual([undefined, undefined, undefined]);
+    // Still known: the cut read stands. Forgotten: read the whole plan now, and from then on.
+    expect(planner.recheck(ids, cut, found(cut, true))).toBeUndefined();
+    expect(planner.recheck(ids, cut, found(cut, false))).toBe(whole);
+    expect(planner.plan(ids, 7, [])).toBe(whole);
+  });
+
+  it('keeps the known-device cut across a new address or bucket of the same account, never for another account or a route’s own counters', () => {
+    const planner = new ReadPlanner(specs);
+    const ids = { account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' };
+    const whole = planner.plan(ids, 7, []);
+    planner.recheck(ids, whole, whole.request.keys.map((_, i) => (i === whole.at.knownDevice ? '1' : undefined)));
+    const moved = planner.plan({ ...ids, ip: 'ip-2', subnet: 'net-2' }, 8, []);
+    expect(moved.whole).toBeDefined();
+    expect(moved.request.counters).toEqual([velocityRefs(specs, { ...ids, ip: 'ip-2', subnet: 'net-2' }, 8).ipAccount]);
+    expect(planner.plan({ ...ids, account: 'other' }, 8, []).whole).toBeUndefined();
+    // The other account's plan replaced the kept one: back on the first account, a whole read first.
+    expect(planner.plan(ids, 8, []).whole).toBeUndefined();
+    const own = { spec: { name: 'own', points: 3, durationSec: 60 }, key: 'k' };
+    expect(planner.plan(ids, 8, [own]).whole).toBeUndefined();
+    expect(planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 8, []).whole).toBeUndefined();
+  });
+});
+
+describe('the known-device read leaves out only what no login signal scores a known device on', () => {
+  it('every signal answers a known device the same whatever the counters, wave, listed password and recent change it would not read', () => {
+    const config = resolveConfig({ secret: 'read-plan-test-secret-0123456789abcdef' });
+    const names = ['ip', 'subnet', 'site', 'listedPasswords', 'accountsPerIp', 'account', 'evidence', 'evidencePrevious'] as const;
+    const base = (ipAccount: number, flags: { score: number; breached: boolean } | undefined, leaked: boolean, route: 'login' | 'change') => ({
+      config,
+      route,
+      deviceKnown: true,
+      leakedAddress: leaked,
+      passwordFlags: flags,
+    });
+    const reasons = (input: Parameters<(typeof loginSignals)[number]>[0]) => loginSignals.flatMap((signal) => signal(input));
+    for (const ipAccount of [0, 3, 50]) {
+      for (const flags of [undefined, { score: 0, breached: true }, { score: 4, breached: false }]) {
+        for (const leaked of [false, true]) {
+          for (const route of ['login', 'change'] as const) {
+            // What the known-device read gives: its one counter, nothing of the rest.
+            const expected = reasons({ ...base(ipAccount, flags, leaked, route), counters: new Map([['ipAccount', { consumed: ipAccount, msBeforeNext: 1000 }]]), waveActive: false, recentChangeAt: undefined });
+            for (let trial = 0; trial < 20; trial++) {
+              const whole = new Map<string, { consumed: number; msBeforeNext: number }>(names.map((name) => [name, { consumed: Math.floor(Math.random() * 1000), msBeforeNext: 1000 }]));
+              whole.set('ipAccount', { consumed: ipAccount, msBeforeNext: 1000 });
+              const got = reasons({ ...base(ipAccount, flags, leaked, route), counters: whole, waveActive: trial % 2 === 0, listedPassword: trial % 3 === 0, recentChangeAt: trial % 4 === 0 ? Date.now() : undefined });
+              expect(got).toEqual(expected);
+            }
+          }
+        }
+      }
+    }
   });
 });
