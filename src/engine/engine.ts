@@ -156,11 +156,12 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       onFailure: (error) => this.emit('store.degraded', { store: store.name, error: errorMessage(error) }),
       onRecovery: () => this.emit('store.recovered', { store: store.name }),
     });
-    this.cookie = new DeviceCookie(config.secret, config.device);
-    // The address parts and devices are memoised by the reader: keying them again through the
-    // keyer's own memo would only double the inserts for every fresh attacker address.
+    // The address parts are memoised by the reader, a verified cookie's device by the cookie:
+    // keying them again through the keyer's own memo would only double the inserts for every
+    // fresh attacker address.
     const uncachedKey = createKeyer(config.secret, 0);
     this.uncachedKey = uncachedKey;
+    this.cookie = new DeviceCookie(config.secret, config.device, (raw) => uncachedKey('dev', raw));
     this.context = new ContextReader(uncachedKey, config.logger);
     this.specs = counterSpecs(config);
     this.planner = new ReadPlanner(this.specs);

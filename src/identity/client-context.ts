@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import type { Request } from 'express';
+import type { CookieDevice } from './device-cookie.js';
 import type { Keyer } from './keyer.js';
 import { MemoCache } from './memo-cache.js';
 import type { Logger } from '../config/logger.js';
@@ -27,12 +28,12 @@ export class ContextReader {
   private warnedTrustAll = false;
 
   constructor(
-    /** Best uncached: `sources` and `devices` already memoise what it keys. */
+    /** Best uncached: `sources` already memoises what it keys. */
     private readonly key: Keyer,
     private readonly logger: Logger,
   ) {}
 
-  read(req: Request, rawDevice: string | undefined): RequestContext {
+  read(req: Request, device: CookieDevice | undefined): RequestContext {
     const address = this.clientAddress(req);
     // Returning clients come back from the same address: parsing and keying it once per
     // address (bounded memo) saves a parse and three HMAC lookups per request. What is
@@ -40,8 +41,7 @@ export class ContextReader {
     // only fill the memo with sources never seen again.
     const memoised = this.sources.peek(address);
     const source = memoised ?? this.keySource(address);
-    const device = rawDevice === undefined ? undefined : this.devices.get(rawDevice, () => this.key('dev', rawDevice));
-    return { ip: source.ip, subnet: source.subnet, site: source.site, device, rawDevice, remembered: memoised !== undefined };
+    return { ip: source.ip, subnet: source.subnet, site: source.site, device: device?.keyed, rawDevice: device?.raw, remembered: memoised !== undefined };
   }
 
   /** Remember this request's source parts (`ctx` was read from it): it will be seen again. */
@@ -52,8 +52,6 @@ export class ContextReader {
   }
 
   private readonly sources = new MemoCache<Pick<RequestContext, 'ip' | 'subnet' | 'site'>>(50_000);
-  /** Keyed device ids by raw id: a returning device's raw id is one string (see DeviceCookie). */
-  private readonly devices = new MemoCache<string>(50_000);
 
   private keySource(address: string): Pick<RequestContext, 'ip' | 'subnet' | 'site'> {
     // Nearly every client address is a plain dotted quad: it is its own normal form, and its

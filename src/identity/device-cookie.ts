@@ -1,8 +1,16 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { MemoCache } from './memo-cache.js';
 import { random } from './random-pool.js';
 import type { DeviceOptions } from '../config/config.js';
+
+/** A device a valid cookie named. */
+export interface CookieDevice {
+  /** The id in the cookie (to re-issue it); never stored or logged. */
+  readonly raw: string;
+  /** Its HMAC-keyed id. */
+  readonly keyed: string;
+}
 
 /**
  * A device is a random 128-bit id in a cookie, signed so a client cannot present another
@@ -10,13 +18,20 @@ import type { DeviceOptions } from '../config/config.js';
  * pair kept in the store, not of the cookie, so a stolen cookie alone unlocks nothing.
  */
 export class DeviceCookie {
-  constructor(
-    private readonly secret: string,
-    private readonly options: DeviceOptions,
-  ) {}
+  /** Prepared once: a key given as a string is converted again on every `createHmac`. */
+  private readonly key: KeyObject;
 
-  /** The device id from a valid cookie, or undefined. */
-  read(req: Request): string | undefined {
+  constructor(
+    secret: string,
+    private readonly options: DeviceOptions,
+    /** The device id's keyed form, the only one that may reach a store, log or event. */
+    private readonly keyId: (raw: string) => string,
+  ) {
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+  }
+
+  /** The device from a valid cookie, or undefined. */
+  read(req: Request): CookieDevice | undefined {
     const header = req.headers.cookie;
     if (typeof header !== 'string' || header.length > 8192) return undefined;
     const value = findCookie(header, this.options.cookieName);
@@ -24,20 +39,21 @@ export class DeviceCookie {
     const dot = value.indexOf('.');
     if (dot !== 22 || value.length !== 45) return undefined;
     // A cookie verified before is taken as it is (only valid values are remembered, and a
-    // whole-value lookup tells nothing about how much of a forged signature was right). The
-    // id comes back as the same string every time, so what is keyed by it hashes it once.
+    // whole-value lookup tells nothing about how much of a forged signature was right), with
+    // its keyed id: a returning device costs one lookup, no HMAC.
     const known = this.verified.peek(value);
     if (known !== undefined) return known;
     const id = value.slice(0, dot);
     const given = Buffer.from(value.slice(dot + 1));
     const expected = Buffer.from(this.signatures.get(id, () => this.sign(id)));
     if (!(given.length === expected.length && timingSafeEqual(given, expected))) return undefined;
-    this.verified.set(value, id);
-    return id;
+    const device: CookieDevice = { raw: id, keyed: this.keyId(id) };
+    this.verified.set(value, device);
+    return device;
   }
 
-  /** Whole cookie values that verified recently, and their device id (bounded). */
-  private readonly verified = new MemoCache<string>(50_000);
+  /** Whole cookie values that verified recently, and their device (bounded). */
+  private readonly verified = new MemoCache<CookieDevice>(50_000);
 
   /** Signatures of recently seen device ids (bounded): returning devices skip the HMAC. */
   private readonly signatures = new MemoCache<string>(50_000);
@@ -56,14 +72,22 @@ export class DeviceCookie {
   }
 
   private sign(id: string): string {
-    return createHmac('sha256', this.secret).update('device-cookie\0').update(id).digest('base64url').slice(0, 22);
+    return createHmac('sha256', this.key).update(`device-cookie\0${id}`).digest('base64url').slice(0, 22);
   }
 }
 
-function findCookie(header: string, name: string): string | undefined {
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+/**
+ * The value of cookie `name` in a Cookie header (the first one, as Express's parser takes it),
+ * scanning in place: splitting the header made an array and a string per cookie per request.
+ */
+export function findCookie(header: string, name: string): string | undefined {
+  let start = 0;
+  while (start < header.length) {
+    let end = header.indexOf(';', start);
+    if (end < 0) end = header.length;
+    const eq = header.indexOf('=', start);
+    if (eq > start && eq < end && header.slice(start, eq).trim() === name) return header.slice(eq + 1, end).trim();
+    start = end + 1;
   }
   return undefined;
 }

@@ -17,8 +17,8 @@ export type Keyer = (kind: IdKind, value: string) => string;
 export function createKeyer(secret: string | Buffer, cacheSize = 50_000): Keyer {
   // Prepared once: a key given as a string is converted again on every `createHmac` (~15 % of it).
   const key = createSecretKey(typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret);
-  const compute = (kind: IdKind, value: string) =>
-    createHmac('sha256', key).update(kind).update('\0').update(value).digest('base64url').slice(0, 22);
+  // One update of the joined text hashes the same bytes as three, for one crossing into C++ not three.
+  const compute = (kind: IdKind, value: string) => createHmac('sha256', key).update(`${kind}\0${value}`).digest('base64url').slice(0, 22);
   if (cacheSize <= 0) return compute;
   const cache = new MemoCache<string>(cacheSize);
   return (kind, value) => (value.length > 512 ? compute(kind, value) : cache.get(`${kind}\0${value}`, () => compute(kind, value)));

@@ -40,6 +40,9 @@ describe('bounded memo', () => {
     const expected = createHmac('sha256', secret).update('acct').update('\0').update('user@example.com').digest('base64url').slice(0, 22);
     expect(createKeyer(secret, 0)('acct', 'user@example.com')).toBe(expected);
     expect(createKeyer(Buffer.from(secret))('acct', 'user@example.com')).toBe(expected);
+    // Beyond ASCII too: the joined text is the same UTF-8 bytes as its parts.
+    const unicode = createHmac('sha256', secret).update('acct').update('\0').update('jürgen@bücher.example').digest('base64url').slice(0, 22);
+    expect(createKeyer(secret, 0)('acct', 'jürgen@bücher.example')).toBe(unicode);
   });
 
   it('keys identically with and without the memo, and separates kinds', () => {
