@@ -229,7 +229,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
   assess(req: Request, address: string, options: AssessOptions): Assessment | Promise<Assessment> {
     const ctx = this.client(req);
     const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
-    const plan = this.planner.plan(ids, waveBucket(this.config.now(), this.config), options.also ?? []);
+    const plan = this.planner.plan(ids, waveBucket(this.config.now(), this.config), options.route, options.also ?? []);
     const sync = this.sync;
     if (sync !== undefined) {
       const snapshot = sync.read(plan.request);
@@ -257,7 +257,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     const counters = new CounterReading(plan.names, snapshot.counters);
 
     const { at } = plan;
-    const flagsRaw = values[at.flags];
+    const flagsRaw = valueAt(values, at.flags);
     const passwordFlags = flagsRaw === undefined ? undefined : this.flagsMemo.get(flagsRaw, () => parseFlags(flagsRaw));
     const seenRaw = valueAt(values, at.knownDevice);
     const deviceKnown = seenRaw !== undefined;

@@ -32,7 +32,7 @@ export interface ReadPlan {
 }
 
 export interface KeyPositions {
-  readonly flags: number;
+  readonly flags?: number;
   readonly knownDevice?: number;
   readonly secondFactorPass?: number;
   readonly wave?: number;
@@ -42,6 +42,12 @@ export interface KeyPositions {
 
 const WHOLE: KeyPositions = { flags: 0, wave: 1, recentChange: 2, baseline: 3, knownDevice: 4, secondFactorPass: 5 };
 const WHOLE_WITHOUT_DEVICE: KeyPositions = { flags: 0, wave: 1, recentChange: 2, baseline: 3 };
+/**
+ * A login without a device cookie: the password flags only ever score (or are learnt from) a
+ * device the account knows, and a recent change only a signed-in change, so neither is read.
+ * What is read depends on the cookie alone, never on the account: nothing to enumerate.
+ */
+const LOGIN_WITHOUT_DEVICE: KeyPositions = { wave: 0, baseline: 1 };
 const KNOWN_DEVICE: KeyPositions = { flags: 0, knownDevice: 1, secondFactorPass: 2 };
 /** The one counter that scores a known device (velocity's KNOWN_DEVICE_RULES) and that its outcome reads. */
 const KNOWN_DEVICE_NAMES: readonly VelocityRefName[] = Object.freeze(['ipAccount']);
@@ -89,11 +95,12 @@ export class ReadPlanner {
 
   constructor(private readonly specs: CounterSpecs) {}
 
-  plan(ids: AttemptIds, bucket: number, also: readonly CounterRef[]): ReadPlan {
-    if (ids.device === undefined || also.length > 0) return this.build(ids, bucket, also);
+  plan(ids: AttemptIds, bucket: number, route: 'login' | 'change', also: readonly CounterRef[]): ReadPlan {
+    if (ids.device === undefined || also.length > 0) return this.build(ids, bucket, route, also);
     const kept = this.returning.peek(ids.device);
     if (kept !== undefined && kept.account === ids.account && kept.ip === ids.ip && kept.bucket === bucket) return kept.knownDevice ?? kept.plan;
-    const plan = freeze(this.build(ids, bucket, NO_ALSO));
+    // With a device the read is the same for every route (see `build`).
+    const plan = freeze(this.build(ids, bucket, route, NO_ALSO));
     // Whether the device is known for the account does not depend on the address or the bucket.
     const known = kept !== undefined && kept.account === ids.account && kept.knownDevice !== undefined;
     const entry: ReturningPlan = { account: ids.account, ip: ids.ip, bucket, plan, knownDevice: known ? knownDevicePlan(plan) : undefined };
@@ -118,10 +125,13 @@ export class ReadPlanner {
     return undefined;
   }
 
-  private build(ids: AttemptIds, bucket: number, also: readonly CounterRef[]): ReadPlan {
+  private build(ids: AttemptIds, bucket: number, route: 'login' | 'change', also: readonly CounterRef[]): ReadPlan {
     const refs = composeRefs(sourceRefs(this.specs, ids), accountRef(this.specs, ids.account), ipAccountRef(this.specs, ids.account, ids.ip), this.bucketRefs(bucket));
     const { names, list } = refList(refs);
     for (const ref of also) list.push(ref);
+    if (ids.device === undefined && route === 'login') {
+      return { refs, names, request: { counters: list, keys: [storeKeys.waveFlag(), storeKeys.waveBaseline()] }, at: LOGIN_WITHOUT_DEVICE };
+    }
     const keys = [storeKeys.passwordFlags(ids.account), storeKeys.waveFlag(), storeKeys.recentChange(ids.account), storeKeys.waveBaseline()];
     if (ids.device === undefined) return { refs, names, request: { counters: list, keys }, at: WHOLE_WITHOUT_DEVICE };
     keys.push(storeKeys.knownDevice(ids.account, ids.device), storeKeys.secondFactorPass(ids.account, ids.device));
@@ -146,7 +156,7 @@ function knownDevicePlan(whole: ReadPlan): ReadPlan {
     names: KNOWN_DEVICE_NAMES,
     request: {
       counters: [whole.refs.ipAccount],
-      keys: [keys[at.flags] as string, keys[at.knownDevice as number] as string, keys[at.secondFactorPass as number] as string],
+      keys: [keys[at.flags as number] as string, keys[at.knownDevice as number] as string, keys[at.secondFactorPass as number] as string],
     },
     at: KNOWN_DEVICE,
     whole,

@@ -19,7 +19,7 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
     ];
     for (const bucket of [100, 100, 101]) {
       for (const ids of cases) {
-        const plan = planner.plan(ids, bucket, []);
+        const plan = planner.plan(ids, bucket, 'login', []);
         const expected = refList(velocityRefs(specs, ids, bucket));
         expect(plan.refs).toEqual(velocityRefs(specs, ids, bucket));
         expect(plan.names).toEqual(expected.names);
@@ -31,7 +31,7 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
   it('names the plain keys by position, device keys only with a device, and the route’s own counters last', () => {
     const planner = new ReadPlanner(specs);
     const own = { spec: { name: 'own', points: 3, durationSec: 60 }, key: 'k' };
-    const plan = planner.plan({ account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' }, 7, [own]);
+    const plan = planner.plan({ account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' }, 7, 'login', [own]);
     const keys = plan.request.keys;
     expect(valueAt(keys, plan.at.flags)).toBe(storeKeys.passwordFlags('acct'));
     expect(valueAt(keys, plan.at.wave)).toBe(storeKeys.waveFlag());
@@ -41,40 +41,45 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
     expect(valueAt(keys, plan.at.secondFactorPass)).toBe(storeKeys.secondFactorPass('acct', 'dev'));
     expect(plan.request.counters.at(-1)).toBe(own);
     expect(plan.request.counters).toHaveLength(plan.names.length + 1);
-    const stranger = planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 7, []);
-    expect(stranger.request.keys).toHaveLength(4);
-    expect([stranger.at.knownDevice, stranger.at.secondFactorPass]).toEqual([undefined, undefined]);
+    // Without a device: a signed-in change reads the flags and its recent change; a login reads the wave's keys only.
+    const change = planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 7, 'change', []);
+    expect(change.request.keys).toEqual([storeKeys.passwordFlags('acct'), storeKeys.waveFlag(), storeKeys.recentChange('acct'), storeKeys.waveBaseline()]);
+    expect([change.at.knownDevice, change.at.secondFactorPass]).toEqual([undefined, undefined]);
+    const stranger = planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 7, 'login', []);
+    expect(stranger.request.keys).toEqual([storeKeys.waveFlag(), storeKeys.waveBaseline()]);
+    expect([valueAt(['w', 'b'], stranger.at.wave), valueAt(['w', 'b'], stranger.at.baseline), stranger.at.flags, stranger.at.recentChange]).toEqual(['w', 'b', undefined, undefined]);
+    expect(stranger.request.counters).toEqual(refList(velocityRefs(specs, { account: 'acct', ip: 'ip', subnet: 'net' }, 7)).list);
   });
 
   it('keeps a returning device’s whole plan, frozen, only while its account, address and bucket match', () => {
     const planner = new ReadPlanner(specs);
     const ids = { account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' };
-    const first = planner.plan(ids, 7, []);
-    expect(planner.plan({ ...ids }, 7, [])).toBe(first);
+    const first = planner.plan(ids, 7, 'login', []);
+    expect(planner.plan({ ...ids }, 7, 'login', [])).toBe(first);
     expect(Object.isFrozen(first.request.counters) && Object.isFrozen(first.request.keys)).toBe(true);
     for (const changed of [{ ...ids, account: 'other' }, { ...ids, ip: 'ip-2', subnet: 'net-2' }]) {
-      const plan = planner.plan(changed, 7, []);
+      const plan = planner.plan(changed, 7, 'login', []);
       expect(plan).not.toBe(first);
       expect(plan.request.counters).toEqual(refList(velocityRefs(specs, changed, 7)).list);
     }
-    const nextBucket = planner.plan(ids, 8, []);
+    const nextBucket = planner.plan(ids, 8, 'login', []);
     expect(nextBucket.refs.evidence.key).toBe('all:8');
     // A route's own counters are never folded into a kept plan.
     const own = { spec: { name: 'own', points: 3, durationSec: 60 }, key: 'k' };
-    expect(planner.plan(ids, 8, [own]).request.counters.at(-1)).toBe(own);
-    expect(planner.plan(ids, 8, []).request.counters).not.toContain(own);
+    expect(planner.plan(ids, 8, 'login', [own]).request.counters.at(-1)).toBe(own);
+    expect(planner.plan(ids, 8, 'login', []).request.counters).not.toContain(own);
   });
 
   it('once a whole read finds the device known, reads only what scores a known device, and reads everything again when it is not', () => {
     const planner = new ReadPlanner(specs);
     const ids = { account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' };
-    const whole = planner.plan(ids, 7, []);
+    const whole = planner.plan(ids, 7, 'login', []);
     const found = (plan: typeof whole, known: boolean) => plan.request.keys.map((key) => (key === storeKeys.knownDevice('acct', 'dev') && known ? '1700000000000' : undefined));
     // Not known yet: the whole read stands, and so does the next plan.
     expect(planner.recheck(ids, whole, found(whole, false))).toBeUndefined();
-    expect(planner.plan(ids, 7, [])).toBe(whole);
+    expect(planner.plan(ids, 7, 'login', [])).toBe(whole);
     expect(planner.recheck(ids, whole, found(whole, true))).toBeUndefined();
-    const cut = planner.plan(ids, 7, []);
+    const cut = planner.plan(ids, 7, 'login', []);
     expect(cut).not.toBe(whole);
     expect(cut.whole).toBe(whole);
     // The same refs (what an outcome counts); of the counters only the account's failures from this address.
@@ -86,23 +91,23 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
     // Still known: the cut read stands. Forgotten: read the whole plan now, and from then on.
     expect(planner.recheck(ids, cut, found(cut, true))).toBeUndefined();
     expect(planner.recheck(ids, cut, found(cut, false))).toBe(whole);
-    expect(planner.plan(ids, 7, [])).toBe(whole);
+    expect(planner.plan(ids, 7, 'login', [])).toBe(whole);
   });
 
   it('keeps the known-device cut across a new address or bucket of the same account, never for another account or a route’s own counters', () => {
     const planner = new ReadPlanner(specs);
     const ids = { account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' };
-    const whole = planner.plan(ids, 7, []);
+    const whole = planner.plan(ids, 7, 'login', []);
     planner.recheck(ids, whole, whole.request.keys.map((_, i) => (i === whole.at.knownDevice ? '1' : undefined)));
-    const moved = planner.plan({ ...ids, ip: 'ip-2', subnet: 'net-2' }, 8, []);
+    const moved = planner.plan({ ...ids, ip: 'ip-2', subnet: 'net-2' }, 8, 'login', []);
     expect(moved.whole).toBeDefined();
     expect(moved.request.counters).toEqual([velocityRefs(specs, { ...ids, ip: 'ip-2', subnet: 'net-2' }, 8).ipAccount]);
-    expect(planner.plan({ ...ids, account: 'other' }, 8, []).whole).toBeUndefined();
+    expect(planner.plan({ ...ids, account: 'other' }, 8, 'login', []).whole).toBeUndefined();
     // The other account's plan replaced the kept one: back on the first account, a whole read first.
-    expect(planner.plan(ids, 8, []).whole).toBeUndefined();
+    expect(planner.plan(ids, 8, 'login', []).whole).toBeUndefined();
     const own = { spec: { name: 'own', points: 3, durationSec: 60 }, key: 'k' };
-    expect(planner.plan(ids, 8, [own]).whole).toBeUndefined();
-    expect(planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 8, []).whole).toBeUndefined();
+    expect(planner.plan(ids, 8, 'login', [own]).whole).toBeUndefined();
+    expect(planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 8, 'login', []).whole).toBeUndefined();
   });
 });
 
@@ -130,6 +135,24 @@ describe('the known-device read leaves out only what no login signal scores a kn
               const got = reasons({ ...base(ipAccount, flags, leaked, route), counters: whole, waveActive: trial % 2 === 0, listedPassword: trial % 3 === 0, recentChangeAt: trial % 4 === 0 ? Date.now() : undefined });
               expect(got).toEqual(expected);
             }
+          }
+        }
+      }
+    }
+  });
+});
+
+describe('a login without a device cookie reads neither the password flags nor a recent change', () => {
+  it('every signal answers a cookie-less login the same whatever flags or recent change the account has', () => {
+    const config = resolveConfig({ secret: 'read-plan-test-secret-0123456789abcdef' });
+    const counters = new Map([['ip', { consumed: 7, msBeforeNext: 1000 }]]);
+    for (const leaked of [false, true]) {
+      for (const listed of [false, true]) {
+        const input = { config, route: 'login' as const, counters, deviceKnown: undefined, leakedAddress: leaked, listedPassword: listed, waveActive: listed };
+        const expected = loginSignals.flatMap((signal) => signal({ ...input, passwordFlags: undefined, recentChangeAt: undefined }));
+        for (const flags of [{ score: 0, breached: true }, { score: 4, breached: false }]) {
+          for (const recentChangeAt of [undefined, Date.now()]) {
+            expect(loginSignals.flatMap((signal) => signal({ ...input, passwordFlags: flags, recentChangeAt }))).toEqual(expected);
           }
         }
       }
