@@ -14,7 +14,8 @@
  *
  * The decision is the shield's own (`velocityRefs` + the keys `ShieldEngine.assess` reads, IPv6 so all
  * nine counters are read): a returning user's success is one `read`; a failure is that `read`
- * plus one `add` of the six or seven increments `recordOutcome` makes. Starts its own
+ * plus one `add` of the six or seven increments `recordOutcome` makes. `known` is the read a
+ * device the account knows makes instead (ReadPlanner's known-device plan: one counter, three keys). Starts its own
  * redis-server processes on free ports and stops them afterwards.
  */
 import { resolve } from 'node:path';
@@ -22,6 +23,7 @@ import { pathToFileURL } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
 import { resolveConfig } from '../src/config/config.js';
 import { storeKeys } from '../src/stores/key-layout.js';
+import { ReadPlanner } from '../src/engine/read-plan.js';
 import { counterSpecs, refList, velocityRefs, waveBucket } from '../src/signals/velocity.js';
 import type { CounterIncrement, ReadRequest, Store } from '../src/stores/store.js';
 import { type RedisCluster, type RedisProcess, startRedis, startRedisCluster } from '../test/support/redis.js';
@@ -70,6 +72,8 @@ const POOL = 1000;
 
 interface Decision {
   readonly read: ReadRequest;
+  /** A returning known device's read (ReadPlanner's known-device plan): its success is this read alone. */
+  readonly known: ReadRequest;
   /** What `core.record` adds on a failure of an unknown device (the first of this pair). */
   readonly failure: CounterIncrement[];
 }
@@ -94,8 +98,14 @@ function decision(n: number): Decision {
   const failure = [refs.ip, refs.subnet, refs.site, refs.evidence, refs.ipAccount, refs.account, refs.accountsPerIp].flatMap((ref) =>
     ref ? [{ ...ref, points: 1 }] : [],
   );
-  return { read, failure };
+  // The planner's own cut, as a login from this device gets it once a whole read found the device known.
+  const bucket = waveBucket(Date.now(), config);
+  const whole = planner.plan({ ...ids, device }, bucket, 'login', []);
+  planner.recheck({ ...ids, device }, whole, whole.request.keys.map((key) => (key === storeKeys.knownDevice(account, device) ? '1' : undefined)));
+  const known = planner.plan({ ...ids, device }, bucket, 'login', []).request;
+  return { read, known, failure };
 }
+const planner = new ReadPlanner(specs);
 
 const decisions = Array.from({ length: CALLS }, (_, n) => decision(n));
 
@@ -221,9 +231,10 @@ async function closeAll(timed: Map<string, Store>, counted: Backend['counted'], 
 
 // ---- run ----
 
-type Op = 'read' | 'add';
+type Op = 'read' | 'known' | 'add';
 const OPS: Record<Op, (store: Store, d: Decision) => Promise<unknown>> = {
   read: (store, d) => store.read(d.read),
+  known: (store, d) => store.read(d.known),
   add: (store, d) => store.add(d.failure),
 };
 
@@ -247,7 +258,7 @@ async function main(): Promise<void> {
   try {
     const example = decisions[0] as Decision;
     console.log(
-      `decision: read ${example.read.counters.length} counters + ${example.read.keys.length} keys; a failure adds ${example.failure.length} counters; ` +
+      `decision: read ${example.read.counters.length} counters + ${example.read.keys.length} keys (a known device: ${example.known.counters.length} + ${example.known.keys.length}); a failure adds ${example.failure.length} counters; ` +
         `${ROUNDS} rounds × ${CALLS} sequential calls per op; implementations: ${impls.map((i) => i.label).join(', ')}; node ${process.version}\n`,
     );
 
@@ -266,14 +277,14 @@ async function main(): Promise<void> {
     for (const backend of backends) {
       for (const [label, { store, counter, ports }] of backend.counted) {
         const d = decision(POOL + 7);
-        for (const op of ['read', 'add'] as const) {
+        for (const op of ['read', 'known', 'add'] as const) {
           const shape = await shapeOf(store, counter, ports, (s) => OPS[op](s, d));
           shapes.push({ backend: backend.name, impl: label, op, 'cmds sent': shape.sent, 'round trips': shape.trips, 'nodes reached': shape.nodes, 'server ran': shape.ran });
         }
       }
     }
     if (shapes.length > 0) {
-      console.log('Commands and round trips per call (one decision; a success is one read, a failure a read and an add):');
+      console.log('Commands and round trips per call (one decision; a success is one read, a known device\'s success one known read, a failure a read and an add):');
       console.table(shapes);
     }
 
@@ -285,7 +296,7 @@ async function main(): Promise<void> {
       for (const backend of backends) {
         for (const impl of order) {
           const store = backend.timed.get(impl.label) as Store;
-          for (const op of ['read', 'add'] as const) {
+          for (const op of ['read', 'known', 'add'] as const) {
             const offset = round * 7919;
             const sample = await timeCalls(CALLS, (i) => OPS[op](store, decisions[(i + offset) % CALLS] as Decision));
             const key = keyOf(backend.name, impl.label, op);
@@ -297,7 +308,7 @@ async function main(): Promise<void> {
 
     const rows: Record<string, string>[] = [];
     for (const backend of backends) {
-      for (const op of ['read', 'add'] as const) {
+      for (const op of ['read', 'known', 'add'] as const) {
         for (const impl of impls) {
           const mine = samples.get(keyOf(backend.name, impl.label, op)) ?? [];
           const row: Record<string, string> = {
