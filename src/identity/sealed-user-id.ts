@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { random } from './random-pool.js';
 
 /**
@@ -8,10 +8,11 @@ import { random } from './random-pool.js';
  * readable by the shield, opaque and tamper-evident to anyone holding only the store.
  */
 export class UserIdSeal {
-  readonly #key: Buffer;
+  /** Prepared once: a key given as bytes is imported again on every cipher. */
+  readonly #key: KeyObject;
 
   constructor(secret: string) {
-    this.#key = createHmac('sha256', secret).update('account-shield user-id seal v1').digest();
+    this.#key = createSecretKey(createHmac('sha256', secret).update('account-shield user-id seal v1').digest());
   }
 
   seal(userId: string): string {
