@@ -2,12 +2,17 @@
  * `npm run bench:instructions [-- --calls N] [--paths success,challenge,blocked] [--tree DIR]`:
  * machine instructions per login decision, counted by valgrind (callgrind) on node --jitless.
  *
- * Wall and CPU time on these shared 2-core machines move by ±20 % between identical runs;
- * an instruction count moves by ~0.1 % back to back, whatever else the machine is doing
- * (runs an hour apart differed by up to ~7 %: compare trees in one run, with `--tree`). `--jitless` keeps
- * it repeatable (the JIT tiers up at moments that vary) at the price of weighing JavaScript
- * more than optimised code would: read the counts as a before/after comparison of the same
- * path, not as a time. Each path runs twice, with CALLS=0 and CALLS=N, and the difference
+ * Wall and CPU time on these shared 2-core machines move by ±20 % between identical runs; an
+ * instruction count does not depend on how busy the machine is, as long as nothing the run
+ * does depends on the wall clock. The harness sees to that: no store sweep (a 1 s timer, fired
+ * as often as valgrind's speed allowed), the zxcvbn learning of the set-up finished before
+ * anything is counted, a full collection before and after the calls. Left over: random ids and
+ * hash seeds; identical runs back to back still differ by up to ~10 % (61,633 and 67,540 for
+ * the success path), so compare trees in one run, with `--tree`, and repeat. (Before those
+ * fixes one tree counted 41,639 and then 135,554, ten minutes apart.) `--jitless` keeps it
+ * repeatable (the JIT tiers up at moments that vary) at the price of weighing JavaScript more
+ * than optimised code would: read the counts as a before/after comparison of the same path,
+ * not as a time. Each path runs twice, with CALLS=0 and CALLS=N, and the difference
  * over N is one call (bench/lib/instruction-path.ts). `--tree DIR` counts another checkout's
  * dist/ (built there) with this checkout's harness, for a before/after in the same run.
  */
@@ -23,7 +28,7 @@ const paths = (option('--paths') ?? 'success,challenge,blocked').split(',');
 const tree = option('--tree');
 
 function instructions(script: string, path: string, n: number): number {
-  const run = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', '--jitless', script], {
+  const run = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', '--jitless', '--expose-gc', script], {
     env: { ...process.env, PATH_NAME: path, CALLS: String(n) },
     encoding: 'utf8',
   });
