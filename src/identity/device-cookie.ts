@@ -82,10 +82,16 @@ export class DeviceCookie {
  */
 export function findCookie(header: string, name: string): string | undefined {
   let start = 0;
+  // The next `=` at or after `start`, kept across parts: searching afresh from each part would
+  // rescan the rest of the header for every `=`-less part (quadratic in a crafted header).
+  let eq = -1;
   while (start < header.length) {
     let end = header.indexOf(';', start);
     if (end < 0) end = header.length;
-    const eq = header.indexOf('=', start);
+    if (eq !== Number.POSITIVE_INFINITY && eq < start) {
+      eq = header.indexOf('=', start);
+      if (eq < 0) eq = Number.POSITIVE_INFINITY;
+    }
     if (eq > start && eq < end && header.slice(start, eq).trim() === name) return header.slice(eq + 1, end).trim();
     start = end + 1;
   }

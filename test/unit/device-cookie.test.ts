@@ -60,3 +60,26 @@ describe('DeviceCookie', () => {
     }
   });
 });
+
+describe('findCookie on a crafted header', () => {
+  it('passes over each character a bounded number of times: thousands of `=`-less parts before the cookie', () => {
+    const name = options.cookieName;
+    const header = `${'a;'.repeat(4_000)}${name}=v`;
+    // Counted, not timed: how many characters the `=` and `;` searches pass over in all.
+    let scanned = 0;
+    const indexOf = String.prototype.indexOf;
+    String.prototype.indexOf = function (this: string, search: string, from?: number) {
+      const at = indexOf.call(this, search, from);
+      scanned += (at < 0 ? this.length : at + 1) - (from ?? 0);
+      return at;
+    };
+    let found: string | undefined;
+    try {
+      found = findCookie(header, name);
+    } finally {
+      String.prototype.indexOf = indexOf;
+    }
+    expect(found).toBe('v');
+    expect(scanned).toBeLessThan(3 * header.length);
+  });
+});
