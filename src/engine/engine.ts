@@ -42,7 +42,8 @@ import { CounterReading, type ReadPlan, ReadPlanner, valueAt } from './read-plan
 import { decide } from './policy.js';
 
 const MAX_ADDRESS_LENGTH = 320;
-const NO_ALSO: readonly number[] = [];
+/** The values of no route counters (most routes keep none of their own). */
+const NO_ALSO_VALUES: readonly number[] = [];
 
 /** The signals a login-like decision runs, cheapest first; all are pure over one read. */
 export const loginSignals: readonly Signal[] = [
@@ -302,7 +303,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       waveFlagged,
       baseline,
       degraded,
-      also: also.length === 0 ? NO_ALSO : also.map((_, i) => snapshot.counters[plan.names.length + i]?.consumed ?? 0),
+      also: also.length === 0 ? NO_ALSO_VALUES : also.map((_, i) => snapshot.counters[plan.names.length + i]?.consumed ?? 0),
     };
   }
 

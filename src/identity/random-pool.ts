@@ -15,8 +15,7 @@ class RandomPool {
   /** `size` fresh bytes, copied out (the pool's own bytes are never handed out twice). */
   bytes(size: number): Buffer {
     if (size > POOL_BYTES) return randomFillSync(Buffer.alloc(size));
-    const out = Buffer.from(this.take(size));
-    return out;
+    return Buffer.from(this.take(size));
   }
 
   /** `size` fresh bytes as base64url. */

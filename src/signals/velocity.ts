@@ -98,7 +98,7 @@ export function waveBucket(now: number, config: ResolvedConfig): number {
   return Math.floor(now / (config.wave.windowSec * 1000));
 }
 
-/** The refs that depend on the source alone (a returning client's are memoised per address). */
+/** The refs that depend on the source alone. */
 export type SourceRefs = Pick<VelocityRefs, 'ip' | 'subnet' | 'site' | 'listedPasswords' | 'accountsPerIp'>;
 /** The refs of one time bucket of the wave. */
 export type BucketRefs = Pick<VelocityRefs, 'evidence' | 'evidencePrevious'>;
@@ -130,7 +130,7 @@ export function bucketRefs(specs: CounterSpecs, bucket: number): BucketRefs {
   };
 }
 
-/** Every counter one decision reads, from its parts (`engine/read-plan.ts` memoises the parts). */
+/** Every counter one decision reads, from its parts (`engine/read-plan.ts` builds a read from the same parts). */
 export function velocityRefs(specs: CounterSpecs, ids: VelocityIds, bucket: number): VelocityRefs {
   return composeRefs(sourceRefs(specs, ids), accountRef(specs, ids.account), ipAccountRef(specs, ids.account, ids.ip), bucketRefs(specs, bucket));
 }
@@ -151,12 +151,11 @@ export function composeRefs(source: SourceRefs, account: CounterRef, ipAccount: 
 
 /** The order refs are read in; a decision without a site (IPv4) skips it. */
 const REF_ORDER: readonly VelocityRefName[] = ['ip', 'subnet', 'site', 'listedPasswords', 'ipAccount', 'accountsPerIp', 'account', 'evidence', 'evidencePrevious'];
-const NAMES_WITH_SITE = REF_ORDER;
 const NAMES_WITHOUT_SITE = REF_ORDER.filter((name) => name !== 'site');
 
 /** The refs as a list for one store read, with the name of each position (a shared list: do not change it). */
 export function refList(refs: VelocityRefs): { names: readonly VelocityRefName[]; list: CounterRef[] } {
-  const names = refs.site === undefined ? NAMES_WITHOUT_SITE : NAMES_WITH_SITE;
+  const names = refs.site === undefined ? NAMES_WITHOUT_SITE : REF_ORDER;
   const list: CounterRef[] = [];
   for (const name of names) list.push(refs[name] as CounterRef);
   return { names, list };
