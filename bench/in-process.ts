@@ -5,20 +5,26 @@
  * `cost.inProcess` in bench/results.json and regenerates the README's performance paragraph.
  *
  *   --quick   fewer rounds and calls; prints, writes nothing (unless --write)
+ *   --deopts  also runs node with --trace-deopt and lists the optimised code a full collection
+ *             threw away during the timed rounds (`reason: weak objects`: see
+ *             src/runtime/hidden-classes.ts); the timings of such a run are not written
  */
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { compiledScript } from './lib/compiled.js';
-import type { InProcessResult } from './lib/in-process.js';
+import { type InProcessResult, TIMED_ROUNDS_MARK } from './lib/in-process.js';
 import { measuredCommit } from './lib/measured-commit.js';
 import { writeCostPart } from './lib/results-file.js';
 import { spreadText } from './lib/spread.js';
 import { writeReadmePerformance } from './readme-performance.js';
 
-export async function runInProcess(quick: boolean): Promise<InProcessResult> {
+/** Functions whose optimised code a full collection threw away in the timed rounds, by name, with how often. */
+export type ThrownAway = { readonly name: string; readonly times: number }[];
+
+export async function runInProcess(quick: boolean, traceDeopts = false): Promise<InProcessResult & { thrownAway?: ThrownAway }> {
   const script = await compiledScript('bench/lib/in-process.ts');
   const env = { ...process.env, ...(quick ? { ROUNDS: '3', CALLS: '1000' } : {}) };
-  const child = spawn(process.execPath, ['--expose-gc', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', ...(traceDeopts ? ['--trace-deopt'] : []), script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
@@ -27,7 +33,19 @@ export async function runInProcess(quick: boolean): Promise<InProcessResult> {
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`the in-process bench exited with ${code}`);
   const result = JSON.parse(out.trim().split('\n').pop() ?? '') as InProcessResult;
-  return { ...result, commit: measuredCommit(), command: quick ? 'npm run bench:in-process -- --quick' : 'npm run bench:in-process' };
+  const measured = { ...result, commit: measuredCommit(), command: quick ? 'npm run bench:in-process -- --quick' : 'npm run bench:in-process' };
+  return traceDeopts ? { ...measured, thrownAway: thrownAway(out) } : measured;
+}
+
+/** From `--trace-deopt` output: code marked for deoptimisation because objects it embeds died, after the mark. */
+function thrownAway(trace: string): ThrownAway {
+  const timed = trace.slice(Math.max(0, trace.indexOf(TIMED_ROUNDS_MARK)));
+  const times = new Map<string, number>();
+  for (const match of timed.matchAll(/<SharedFunctionInfo ([^>]*)>\) \(opt id \d+\) for deoptimization, reason: weak objects/g)) {
+    const name = match[1] || '(anonymous)';
+    times.set(name, (times.get(name) ?? 0) + 1);
+  }
+  return [...times].map(([name, n]) => ({ name, times: n })).sort((a, b) => b.times - a.times || a.name.localeCompare(b.name));
 }
 
 export function inProcessTable(result: InProcessResult): string {
@@ -44,10 +62,16 @@ export function inProcessTable(result: InProcessResult): string {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const quick = process.argv.includes('--quick');
-  const write = !quick || process.argv.includes('--write');
-  runInProcess(quick)
+  const deopts = process.argv.includes('--deopts');
+  const write = !deopts && (!quick || process.argv.includes('--write'));
+  runInProcess(quick, deopts)
     .then(async (result) => {
       process.stdout.write(`${inProcessTable(result)}\n(${result.rounds} rounds × ${result.callsPerBatch} calls per path)\n`);
+      if (result.thrownAway) {
+        const total = result.thrownAway.reduce((sum, f) => sum + f.times, 0);
+        const list = result.thrownAway.map((f) => `${f.name} ×${f.times}`).join(', ');
+        process.stdout.write(`optimised code thrown away by a full collection in the timed rounds: ${total}${total > 0 ? ` (${list})` : ''}\n`);
+      }
       if (write) {
         await writeCostPart('inProcess', result);
         console.error('[in-process] wrote cost.inProcess in bench/results.json');

@@ -343,7 +343,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       degraded: assessment.degraded,
       startedAt: s.startedAt,
     });
-    setShield(req, s.state ? { decision, ...s.state } : { decision });
+    setShield(req, requestState(decision, s.state));
     // Remember whom the shield will see again: a source it refuses keeps coming back.
     if (action === 'block') this.context.remember(req, assessment.ctx);
     if (!s.signIn) return decision;
@@ -367,8 +367,21 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
   /** Publish a decision that scored nothing (a withdrawal, a step-up) and return it. */
   report(req: Request, facts: Omit<DecisionFacts, 'ids'> & { readonly account?: string }, state?: Omit<ShieldRequestState, 'decision'>): Decision {
     const ctx = this.client(req);
-    const decision = this.publish({ ...facts, ids: { account: facts.account, ip: ctx.ip, subnet: ctx.subnet, device: ctx.device } });
-    if (state) setShield(req, { decision, ...state });
+    const decision = this.publish({
+      route: facts.route,
+      kind: facts.kind,
+      change: facts.change,
+      action: facts.action,
+      score: facts.score,
+      reasons: facts.reasons,
+      ids: { account: facts.account, ip: ctx.ip, subnet: ctx.subnet, device: ctx.device },
+      monitor: facts.monitor,
+      outcome: facts.outcome,
+      retryAfterSeconds: facts.retryAfterSeconds,
+      degraded: facts.degraded,
+      startedAt: facts.startedAt,
+    });
+    if (state) setShield(req, requestState(decision, state));
     return decision;
   }
 
@@ -535,6 +548,12 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
 
 function setShield(req: Request, state: ShieldRequestState): void {
   (req as Request & { shield?: ShieldRequestState }).shield = state;
+}
+
+/** `req.shield`: the decision and what the route adds, as literals, not a spread (see runtime/hidden-classes.ts). */
+function requestState(decision: Decision, state: Omit<ShieldRequestState, 'decision'> | undefined): ShieldRequestState {
+  if (state === undefined) return { decision };
+  return state.steppedUp === undefined ? { decision, userId: state.userId } : { decision, userId: state.userId, steppedUp: state.steppedUp };
 }
 
 function parseFlags(raw: string | undefined): PasswordFlags | undefined {

@@ -1,4 +1,5 @@
 import { MemoCache } from '../identity/memo-cache.js';
+import { keepHiddenClass } from '../runtime/hidden-classes.js';
 import {
   accountRef,
   type BucketRefs,
@@ -186,3 +187,5 @@ export class CounterReading implements CounterValues {
     return i < 0 ? undefined : this.values[i];
   }
 }
+// Every decision makes one and drops it: see keepHiddenClass.
+keepHiddenClass(new CounterReading([], []));

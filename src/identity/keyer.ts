@@ -1,5 +1,9 @@
 import { createHmac, createSecretKey } from 'node:crypto';
 import { MemoCache } from './memo-cache.js';
+import { keepHiddenClass } from '../runtime/hidden-classes.js';
+
+// Every id keyed afresh makes an Hmac and drops it: see keepHiddenClass.
+keepHiddenClass(createHmac('sha256', 'hidden class'));
 
 /**
  * Every identifier is keyed with HMAC-SHA-256 under the shield secret before it touches a
