@@ -12,18 +12,21 @@
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { compiledScript } from './lib/compiled.js';
-import { type InProcessResult, TIMED_ROUNDS_MARK } from './lib/in-process.js';
+import type { InProcessResult } from './lib/in-process.js';
 import { measuredCommit } from './lib/measured-commit.js';
 import { writeCostPart } from './lib/results-file.js';
 import { spreadText } from './lib/spread.js';
 import { writeReadmePerformance } from './readme-performance.js';
+
+/** What the measured process prints when its timed rounds begin (a `--trace-deopt` run). */
+const TIMED_ROUNDS_MARK = '[in-process] timed rounds begin';
 
 /** Functions whose optimised code a full collection threw away in the timed rounds, by name, with how often. */
 export type ThrownAway = { readonly name: string; readonly times: number }[];
 
 export async function runInProcess(quick: boolean, traceDeopts = false): Promise<InProcessResult & { thrownAway?: ThrownAway }> {
   const script = await compiledScript('bench/lib/in-process.ts');
-  const env = { ...process.env, ...(quick ? { ROUNDS: '3', CALLS: '1000' } : {}) };
+  const env = { ...process.env, ...(quick ? { ROUNDS: '3', CALLS: '1000' } : {}), ...(traceDeopts ? { MARK: TIMED_ROUNDS_MARK } : {}) };
   const child = spawn(process.execPath, ['--expose-gc', ...(traceDeopts ? ['--trace-deopt'] : []), script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8');

@@ -33,17 +33,13 @@ export class BenchResponse {
 export type Outcome = 'next' | number;
 
 /**
- * The last call's request and response, kept alive. A server under load always has requests
- * in flight, so the hidden classes of its request and response objects (and of what the shield
- * adds to them) outlive every full collection; one call at a time, nothing would, and each
- * collection would throw away the code optimised against them (see src/runtime/hidden-classes.ts).
+ * The last call's request and response of each outcome, kept alive. A server under load has
+ * requests of every kind in flight, so the hidden classes of its request and response objects
+ * (and of what the shield adds to them) outlive every full collection; one call at a time,
+ * nothing would, and each collection would throw away the code optimised against them (see
+ * src/runtime/hidden-classes.ts): a cost of this harness, not of a server.
  */
-let inFlight: { req: Request; res: BenchResponse } | undefined;
-
-/** The last call's request and response (kept alive: see `inFlight`). */
-export function lastCall(): { req: Request; res: BenchResponse } | undefined {
-  return inFlight;
-}
+const inFlight = new Map<Outcome, { req: Request; res: BenchResponse }>();
 
 export async function call(middleware: RequestHandler, req: Request): Promise<{ outcome: Outcome; res: BenchResponse }> {
   const res = new BenchResponse();
@@ -52,6 +48,7 @@ export async function call(middleware: RequestHandler, req: Request): Promise<{ 
     if (error) throw error;
     outcome = 'next';
   }) as NextFunction);
-  inFlight = { req, res };
-  return { outcome: outcome ?? res.statusCode, res };
+  const ended = outcome ?? res.statusCode;
+  inFlight.set(ended, { req, res });
+  return { outcome: ended, res };
 }

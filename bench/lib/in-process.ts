@@ -34,8 +34,8 @@ const SOURCES = 64;
 const ONLY = process.env.PATHS?.split(',').filter(Boolean);
 /** PROFILE=file.cpuprofile: a CPU profile of the timed rounds only (not the set-up, not the warm-up). */
 const PROFILE = process.env.PROFILE;
-/** Printed when the timed rounds begin, so a `--trace-deopt` reader can tell them from the set-up. */
-export const TIMED_ROUNDS_MARK = '[in-process] timed rounds begin';
+/** MARK=text: printed when the timed rounds begin, so a `--trace-deopt` reader can tell them from the set-up. */
+const MARK = process.env.MARK;
 
 /** Express's request as far as the shield reads it (no `app`: no proxy, `ip` is the client). */
 function request(login: LoginRequest | { ip: string; cookie?: string; body: Record<string, unknown> }, path: string): Request {
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   for (const path of paths) await batch(path);
   await new Promise((resolve) => setTimeout(resolve, 100));
   const profiler = PROFILE ? await startProfile() : undefined;
-  process.stdout.write(`${TIMED_ROUNDS_MARK}\n`);
+  if (MARK) process.stdout.write(`${MARK}\n`);
   const perRound = new Map<string, number[]>(paths.map((p) => [p.name, []]));
   const cpuPerRound = new Map<string, number[]>(paths.map((p) => [p.name, []]));
   const unexpected = new Map<string, number>(paths.map((p) => [p.name, 0]));
