@@ -22,6 +22,9 @@
  * regenerates the README's performance line. --quick writes nothing unless --write is given.
  *
  *   --quick  --write  --rounds N  --window SECONDS
+ *
+ * SERVER_NODE_ARGS="--perf-basic-prof" (say) starts every server process with those node
+ * flags, to profile a variant from outside (`perf record -p PID`; MODE is in its environment).
  */
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -227,7 +230,7 @@ async function startVariants(settings: Settings, specs: readonly VariantSpec[], 
   const servers = await Promise.all(
     specs.map((spec) =>
       startServer({
-        args: [script],
+        args: [...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), script],
         env: { MODE: spec.mode, REDIS_URL: redis?.url ?? '', USERS: String(users), NODE_ENV: 'production' },
         ready: /\[login-server\] listening on :(\d+)/,
         timeoutMs: 60_000,
