@@ -1,0 +1,108 @@
+/**
+ * Run by hidden-classes.test.ts as `node --expose-gc --trace-deopt` (through tsx): login
+ * decisions of the three kinds an attack is made of — a returning user's success, a new
+ * device's step-up answer, a blocked source's 429 — in cycles, each followed by full
+ * collections with none of the decision's own objects alive. Prints MARK once the code is warm;
+ * what --trace-deopt prints after it is what full collections threw away in steady state.
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import { createShield } from '../../src/index.js';
+
+export const MARK = '[hidden-classes probe] warm';
+const CODE = '135790';
+const ACCOUNTS = 20;
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+
+class ProbeResponse {
+  statusCode = 200;
+  body: unknown;
+  readonly headers: Record<string, string | string[]> = {};
+  status(code: number): this {
+    this.statusCode = code;
+    return this;
+  }
+  json(body: unknown): this {
+    this.body = body;
+    return this;
+  }
+  setHeader(name: string, value: string | string[]): this {
+    this.headers[name.toLowerCase()] = value;
+    return this;
+  }
+  append(name: string, value: string): this {
+    const key = name.toLowerCase();
+    const current = this.headers[key];
+    this.headers[key] = current === undefined ? value : [...(Array.isArray(current) ? current : [current]), value];
+    return this;
+  }
+}
+
+/**
+ * A server has requests of every kind in flight, so the hidden classes of its own request and
+ * response objects stay alive: the last of each outcome is kept, as a server would, and only
+ * the shield's own objects are left to die between cycles.
+ */
+const inFlight = new Map<string, unknown>();
+
+function request(ip: string, body: Record<string, unknown>, cookie?: string): Request {
+  return { body, path: '/auth/login', ip, secure: false, headers: cookie ? { cookie } : {}, socket: { remoteAddress: ip } } as unknown as Request;
+}
+
+async function call(middleware: RequestHandler, req: Request): Promise<ProbeResponse & { nexted: boolean }> {
+  const res = new ProbeResponse();
+  let nexted = false;
+  await middleware(req, res as unknown as Response, () => {
+    nexted = true;
+  });
+  inFlight.set(nexted ? 'next' : String(res.statusCode), { req, res });
+  return Object.assign(res, { nexted });
+}
+
+const shield = createShield({ secret: 'hidden-classes-probe-secret-0123456789abcdef' });
+await shield.ready;
+const login = shield.login({ authenticate: (email, password) => (password === `pw-${email}` ? { userId: email } : null) });
+const stepUp = shield.stepUp({ verifySecondFactor: (_userId, code) => code === CODE });
+
+const cookies: string[] = [];
+for (let i = 0; i < ACCOUNTS; i++) {
+  const email = `owner${i}@example.com`;
+  const ip = `10.1.${i}.7`;
+  const first = await call(login, request(ip, { email, password: `pw-${email}` }));
+  const challenge = (first.body as { challenge?: string }).challenge;
+  const verified = await call(stepUp, request(ip, { challenge, code: CODE }));
+  const cookie = [verified.headers['set-cookie'] ?? []].flat()[0]?.split(';')[0];
+  if (!verified.nexted || !cookie) throw new Error(`enrolment of ${email} failed`);
+  cookies.push(cookie);
+}
+const blockedIp = '203.0.113.9';
+for (let i = 0; i < 40; i++) await call(login, request(blockedIp, { email: `stranger${i}@example.net`, password: 'guess' }));
+
+let fresh = 0;
+async function cycle(): Promise<void> {
+  for (let i = 0; i < 1500; i++) {
+    const user = i % ACCOUNTS;
+    const email = `owner${user}@example.com`;
+    const res = await call(login, request(`10.1.${user}.7`, { email, password: `pw-${email}` }, cookies[user]));
+    if (!res.nexted) throw new Error(`a returning user got ${res.statusCode}`);
+  }
+  for (let i = 0; i < 300; i++, fresh++) {
+    const res = await call(login, request(`100.${(fresh >> 8) & 255}.${fresh & 255}.1`, { email: `new${fresh}@example.org`, password: 'whatever' }));
+    if (res.statusCode !== 401) throw new Error(`a new device got ${res.statusCode}`);
+  }
+  for (let i = 0; i < 300; i++) {
+    const res = await call(login, request(blockedIp, { email: `stranger${i}@example.net`, password: 'guess' }));
+    if (res.statusCode !== 429) throw new Error(`a blocked source got ${res.statusCode}`);
+  }
+  // What the shield defers runs, then nothing of the decisions is left alive.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  gc?.();
+  gc?.();
+}
+
+for (let i = 0; i < 6; i++) await cycle();
+process.stdout.write(`${MARK}\n`);
+for (let i = 0; i < 6; i++) await cycle();
+await shield.close();
+process.stdout.write('[hidden-classes probe] done\n');
+process.exit(0);
