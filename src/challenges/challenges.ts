@@ -216,7 +216,7 @@ export class Challenges {
     const budget = this.#budget(record.a, live, expect.source);
     // The email code is read alongside, always: one round trip for both on a remote store.
     const [[reserved], storedCode] = await Promise.all([
-      run((store) => store.add([{ ...budget, points: 1 }])),
+      run((store) => store.add([{ spec: budget.spec, key: budget.key, points: 1 }])),
       run(async (store) => (await store.read({ counters: [], keys: [storeKeys.emailCode(record.a, record.p)] })).values[0]),
     ]);
     const exhausted = (reserved?.consumed ?? 0) > this.deps.secondFactor.limit;
@@ -229,7 +229,7 @@ export class Challenges {
 
     // Only one concurrent presentation of a right code can take the record.
     if ((await run((store) => store.take(challengeKey))) === undefined) return { ok: false, failure: 'replayed', binding };
-    await run((store) => store.add([{ ...budget, points: -1 }]));
+    await run((store) => store.add([{ spec: budget.spec, key: budget.key, points: -1 }]));
     if (record.f === 'email') await run((store) => store.delete(storeKeys.emailCode(record.a, record.p)));
     return record.ok ? { ok: true, binding } : { ok: false, failure: 'wrong-password', binding };
   }

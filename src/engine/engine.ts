@@ -429,7 +429,18 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
    */
   async completeStepUp(req: Request, res: Response, p: Omit<Presentation, 'purpose' | 'device' | 'source'>): Promise<StepUpResult> {
     const ctx = this.client(req);
-    const presented = await this.present(req, { ...p, purpose: 'login', device: ctx.device ?? null, source: ctx.ip });
+    // Spelt out, not spread (see runtime/hidden-classes.ts).
+    const presented = await this.present(req, {
+      route: p.route,
+      token: p.token,
+      code: p.code,
+      purpose: 'login',
+      device: ctx.device ?? null,
+      source: ctx.ip,
+      account: p.account,
+      userId: p.userId,
+      verifySecondFactor: p.verifySecondFactor,
+    });
     if (presented.kind !== 'outcome') return presented;
     const { outcome } = presented;
     const ids: AttemptIds = { account: outcome.binding?.account ?? '', ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
@@ -519,7 +530,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     const refs = velocityRefs(this.specs, ids, waveBucket(this.config.now(), this.config));
     const increments = names.flatMap((name) => {
       const ref = refs[name];
-      return ref ? [{ ...ref, points }] : [];
+      return ref ? [{ spec: ref.spec, key: ref.key, points }] : [];
     });
     await this.run((s) => s.add(increments));
     return refs;

@@ -9,7 +9,9 @@
  *
  * Hence two rules on the decision's paths: build objects as literals (two literals rather
  * than one with an optional spread), and keep one example of each class instance it makes
- * and drops here, for the life of the process, which keeps that class's map alive.
+ * and drops here, for the life of the process, which keeps that class's map alive. Give the
+ * example values of the kinds real ones hold (a fraction where a real field can hold one): a
+ * field that later holds a wider kind moves every object of the class to a new map.
  * `npm run bench:in-process -- --deopts` lists what a full collection still throws away.
  */
 const kept: unknown[] = [];

@@ -1,7 +1,7 @@
 /**
  * Run by hidden-classes.test.ts as `node --expose-gc --trace-deopt` (through tsx): login
- * decisions of the three kinds an attack is made of — a returning user's success, a new
- * device's step-up answer, a blocked source's 429 — in cycles, each followed by full
+ * decisions of the kinds an attack is made of — a returning user's success, a new device's
+ * step-up answer, a guessed code, a blocked source's 429 — in cycles, each followed by full
  * collections with none of the decision's own objects alive. Prints MARK once the code is warm;
  * what --trace-deopt prints after it is what full collections threw away in steady state.
  */
@@ -87,8 +87,13 @@ async function cycle(): Promise<void> {
     if (!res.nexted) throw new Error(`a returning user got ${res.statusCode}`);
   }
   for (let i = 0; i < 300; i++, fresh++) {
-    const res = await call(login, request(`100.${(fresh >> 8) & 255}.${fresh & 255}.1`, { email: `new${fresh}@example.org`, password: 'whatever' }));
+    const ip = `100.${(fresh >> 8) & 255}.${fresh & 255}.1`;
+    const res = await call(login, request(ip, { email: `new${fresh}@example.org`, password: 'whatever' }));
     if (res.statusCode !== 401) throw new Error(`a new device got ${res.statusCode}`);
+    // A third of them guess a code: the step-up route's wrong-code path.
+    if (i % 3 !== 0) continue;
+    const guess = await call(stepUp, request(ip, { challenge: (res.body as { challenge?: string }).challenge, code: '000000' }));
+    if (guess.nexted || guess.statusCode >= 500) throw new Error(`a wrong code got ${guess.nexted ? 'through' : guess.statusCode}`);
   }
   for (let i = 0; i < 300; i++) {
     const res = await call(login, request(blockedIp, { email: `stranger${i}@example.net`, password: 'guess' }));
