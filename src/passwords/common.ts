@@ -31,6 +31,15 @@ export function isCommonPassword(password: string): boolean {
   lists ??= load();
   const lower = password.toLowerCase();
   if (lists.all.has(lower)) return true;
-  const base = lower.replace(/[\d\W_]+$/u, '');
-  return base.length >= MIN_BASE_LENGTH && base !== lower && lists.top.has(base);
+  // The base is what is left once the trailing digits and symbols are gone: everything up to
+  // the last ASCII letter (what `/[\d\W_]+$/u` leaves, found here without a regular
+  // expression, which cost a µs on every stranger's attempt).
+  let end = lower.length;
+  while (end > 0 && !isAsciiLetter(lower.charCodeAt(end - 1))) end--;
+  return end >= MIN_BASE_LENGTH && end < lower.length && lists.top.has(lower.slice(0, end));
+}
+
+function isAsciiLetter(code: number): boolean {
+  const folded = code | 0x20;
+  return folded >= 0x61 && folded <= 0x7a;
 }
