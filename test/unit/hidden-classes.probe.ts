@@ -5,58 +5,20 @@
  * collections with none of the decision's own objects alive. Prints MARK once the code is warm;
  * what --trace-deopt prints after it is what full collections threw away in steady state.
  */
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request } from 'express';
+import { call } from '../../bench/lib/direct-call.js';
 import { createShield } from '../../src/index.js';
 
-export const MARK = '[hidden-classes probe] warm';
+const MARK = '[hidden-classes probe] warm';
 const CODE = '135790';
 const ACCOUNTS = 20;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 
-class ProbeResponse {
-  statusCode = 200;
-  body: unknown;
-  readonly headers: Record<string, string | string[]> = {};
-  status(code: number): this {
-    this.statusCode = code;
-    return this;
-  }
-  json(body: unknown): this {
-    this.body = body;
-    return this;
-  }
-  setHeader(name: string, value: string | string[]): this {
-    this.headers[name.toLowerCase()] = value;
-    return this;
-  }
-  append(name: string, value: string): this {
-    const key = name.toLowerCase();
-    const current = this.headers[key];
-    this.headers[key] = current === undefined ? value : [...(Array.isArray(current) ? current : [current]), value];
-    return this;
-  }
-}
-
-/**
- * A server has requests of every kind in flight, so the hidden classes of its own request and
- * response objects stay alive: the last of each outcome is kept, as a server would, and only
- * the shield's own objects are left to die between cycles.
- */
-const inFlight = new Map<string, unknown>();
-
+// `call` keeps the last request and response of each outcome alive, as a server with requests
+// of every kind in flight would: only the shield's own objects are left to die between cycles.
 function request(ip: string, body: Record<string, unknown>, cookie?: string): Request {
   return { body, path: '/auth/login', ip, secure: false, headers: cookie ? { cookie } : {}, socket: { remoteAddress: ip } } as unknown as Request;
-}
-
-async function call(middleware: RequestHandler, req: Request): Promise<ProbeResponse & { nexted: boolean }> {
-  const res = new ProbeResponse();
-  let nexted = false;
-  await middleware(req, res as unknown as Response, () => {
-    nexted = true;
-  });
-  inFlight.set(nexted ? 'next' : String(res.statusCode), { req, res });
-  return Object.assign(res, { nexted });
 }
 
 const shield = createShield({ secret: 'hidden-classes-probe-secret-0123456789abcdef' });
@@ -69,10 +31,10 @@ for (let i = 0; i < ACCOUNTS; i++) {
   const email = `owner${i}@example.com`;
   const ip = `10.1.${i}.7`;
   const first = await call(login, request(ip, { email, password: `pw-${email}` }));
-  const challenge = (first.body as { challenge?: string }).challenge;
+  const challenge = (first.res.body as { challenge?: string }).challenge;
   const verified = await call(stepUp, request(ip, { challenge, code: CODE }));
-  const cookie = [verified.headers['set-cookie'] ?? []].flat()[0]?.split(';')[0];
-  if (!verified.nexted || !cookie) throw new Error(`enrolment of ${email} failed`);
+  const cookie = [verified.res.headers['set-cookie'] ?? []].flat()[0]?.split(';')[0];
+  if (verified.outcome !== 'next' || !cookie) throw new Error(`enrolment of ${email} failed`);
   cookies.push(cookie);
 }
 const blockedIp = '203.0.113.9';
@@ -83,21 +45,21 @@ async function cycle(): Promise<void> {
   for (let i = 0; i < 1500; i++) {
     const user = i % ACCOUNTS;
     const email = `owner${user}@example.com`;
-    const res = await call(login, request(`10.1.${user}.7`, { email, password: `pw-${email}` }, cookies[user]));
-    if (!res.nexted) throw new Error(`a returning user got ${res.statusCode}`);
+    const { outcome } = await call(login, request(`10.1.${user}.7`, { email, password: `pw-${email}` }, cookies[user]));
+    if (outcome !== 'next') throw new Error(`a returning user got ${outcome}`);
   }
   for (let i = 0; i < 300; i++, fresh++) {
     const ip = `100.${(fresh >> 8) & 255}.${fresh & 255}.1`;
-    const res = await call(login, request(ip, { email: `new${fresh}@example.org`, password: 'whatever' }));
-    if (res.statusCode !== 401) throw new Error(`a new device got ${res.statusCode}`);
+    const { outcome, res } = await call(login, request(ip, { email: `new${fresh}@example.org`, password: 'whatever' }));
+    if (outcome !== 401) throw new Error(`a new device got ${outcome}`);
     // A third of them guess a code: the step-up route's wrong-code path.
     if (i % 3 !== 0) continue;
     const guess = await call(stepUp, request(ip, { challenge: (res.body as { challenge?: string }).challenge, code: '000000' }));
-    if (guess.nexted || guess.statusCode >= 500) throw new Error(`a wrong code got ${guess.nexted ? 'through' : guess.statusCode}`);
+    if (guess.outcome === 'next' || guess.outcome >= 500) throw new Error(`a wrong code got ${guess.outcome}`);
   }
   for (let i = 0; i < 300; i++) {
-    const res = await call(login, request(blockedIp, { email: `stranger${i}@example.net`, password: 'guess' }));
-    if (res.statusCode !== 429) throw new Error(`a blocked source got ${res.statusCode}`);
+    const { outcome } = await call(login, request(blockedIp, { email: `stranger${i}@example.net`, password: 'guess' }));
+    if (outcome !== 429) throw new Error(`a blocked source got ${outcome}`);
   }
   // What the shield defers runs, then nothing of the decisions is left alive.
   await new Promise((resolve) => setTimeout(resolve, 20));
