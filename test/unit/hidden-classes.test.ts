@@ -22,8 +22,8 @@ function runProbe(): Promise<{ code: number | null; out: string; err: string }> 
 
 describe('the decision path across full collections (src/runtime/hidden-classes.ts)', () => {
   // Each full collection used to throw away the optimised code of score, the counter reading
-  // and the keyer's Hmac, whose hidden classes died with the last decision's objects: the
-  // embedded store's returning-user login ran ~1.5x slower in process until it re-optimised.
+  // and the keyer's Hmac, whose hidden classes died with the last decision's objects: in the
+  // in-process bench a returning user's login cost ~1.45x the CPU until it re-optimised.
   it('keeps its optimised code once warm: no hidden class of its own dies with each cycle of requests', async () => {
     const { code, out, err } = await runProbe();
     expect(code, err.slice(-2000)).toBe(0);
