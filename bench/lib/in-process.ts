@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   await shield.ready;
   const users = new Map<string, string>();
   for (let i = 0; i < ACCOUNTS + ATTACK_ACCOUNTS; i++) users.set(benchEmail(i), benchPassword(i));
-  // The app's own work, which the baseline does too: the shield's share is what a guarded call adds.
+  // The app's own work, measured alone by the app-work path: the shield's share is what a guarded call adds to it.
   const authenticate = (email: string, password: string) => (users.get(email) === password ? { userId: email } : null);
   const login = shield.login({ authenticate });
   const stepUp = shield.stepUp({ verifySecondFactor: (_userId, code) => code === BENCH_SECOND_FACTOR });
