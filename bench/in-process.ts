@@ -44,7 +44,7 @@ export async function runInProcess(quick: boolean, traceDeopts = false): Promise
 function thrownAway(trace: string): ThrownAway {
   const timed = trace.slice(Math.max(0, trace.indexOf(TIMED_ROUNDS_MARK)));
   const times = new Map<string, number>();
-  for (const match of timed.matchAll(/<SharedFunctionInfo ([^>]*)>\) \(opt id \d+\) for deoptimization, reason: weak objects/g)) {
+  for (const match of timed.matchAll(/<SharedFunctionInfo (.*?)>\) \(opt id \d+\) for deoptimization, reason: weak objects/g)) {
     const name = match[1] || '(anonymous)';
     times.set(name, (times.get(name) ?? 0) + 1);
   }

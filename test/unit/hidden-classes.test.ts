@@ -30,7 +30,7 @@ describe('the decision path across full collections (src/runtime/hidden-classes.
     expect(out).toContain(MARK);
     // The warm-up throws code away for its own reasons: the trace is read as this test expects
     // (a node that printed it otherwise would make the check below pass for nothing).
-    const marked = /<SharedFunctionInfo ([^>]*)>\) \(opt id \d+\) for deoptimization, reason: ([a-z ]+)\]/g;
+    const marked = /<SharedFunctionInfo (.*?)>\) \(opt id \d+\) for deoptimization, reason: ([a-z ]+)\]/g;
     expect(out.slice(0, out.indexOf(MARK)).match(marked)?.length ?? 0).toBeGreaterThan(0);
     const steady = out.slice(out.indexOf(MARK));
     const times = new Map<string, number>();
