@@ -343,7 +343,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       degraded: assessment.degraded,
       startedAt: s.startedAt,
     });
-    setShield(req, requestState(decision, s.state));
+    setShield(req, decision, s.state);
     // Remember whom the shield will see again: a source it refuses keeps coming back.
     if (action === 'block') this.context.remember(req, assessment.ctx);
     if (!s.signIn) return decision;
@@ -381,7 +381,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       degraded: facts.degraded,
       startedAt: facts.startedAt,
     });
-    if (state) setShield(req, requestState(decision, state));
+    if (state) setShield(req, decision, state);
     return decision;
   }
 
@@ -557,14 +557,15 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
   }
 }
 
-function setShield(req: Request, state: ShieldRequestState): void {
-  (req as Request & { shield?: ShieldRequestState }).shield = state;
-}
-
-/** `req.shield`: the decision and what the route adds, as literals, not a spread (see runtime/hidden-classes.ts). */
-function requestState(decision: Decision, state: Omit<ShieldRequestState, 'decision'> | undefined): ShieldRequestState {
-  if (state === undefined) return { decision };
-  return state.steppedUp === undefined ? { decision, userId: state.userId } : { decision, userId: state.userId, steppedUp: state.steppedUp };
+/** `req.shield`: the decision and what the route adds, built as literals, not a spread (see runtime/hidden-classes.ts). */
+function setShield(req: Request, decision: Decision, state: Omit<ShieldRequestState, 'decision'> | undefined): void {
+  const shield: ShieldRequestState =
+    state === undefined
+      ? { decision }
+      : state.steppedUp === undefined
+        ? { decision, userId: state.userId }
+        : { decision, userId: state.userId, steppedUp: state.steppedUp };
+  (req as Request & { shield?: ShieldRequestState }).shield = shield;
 }
 
 function parseFlags(raw: string | undefined): PasswordFlags | undefined {

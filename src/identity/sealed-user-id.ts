@@ -5,7 +5,8 @@ import { keepHiddenClass } from '../runtime/hidden-classes.js';
 // Every challenge seals (and every answer opens) a user id with a cipher it drops, and so the
 // buffers the cipher makes: see keepHiddenClass.
 keepHiddenClass(createDecipheriv('aes-256-gcm', Buffer.alloc(32), Buffer.alloc(12)));
-keepHiddenClass(keepHiddenClass(createCipheriv('aes-256-gcm', Buffer.alloc(32), Buffer.alloc(12))).update('hidden class', 'utf8'));
+const exampleCipher = keepHiddenClass(createCipheriv('aes-256-gcm', Buffer.alloc(32), Buffer.alloc(12)));
+keepHiddenClass(exampleCipher.update('hidden class', 'utf8'));
 
 /**
  * A challenge has to remember which app user answers it, but a store dump must not be a list
