@@ -122,7 +122,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
   private readonly key: Keyer;
   /** For what is memoised by its caller, or keyed once in its life (see `accountOf`). */
   private readonly uncachedKey: Keyer;
-  private readonly cookie: DeviceCookie;
+  private readonly cookie: DeviceCookie<DeviceVisit>;
   private readonly context: ContextReader;
   private readonly specs: CounterSpecs;
   private readonly challenges: Challenges;
@@ -162,7 +162,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     // fresh attacker address.
     const uncachedKey = createKeyer(config.secret, 0);
     this.uncachedKey = uncachedKey;
-    this.cookie = new DeviceCookie(config.secret, config.device, (raw) => uncachedKey('dev', raw));
+    this.cookie = new DeviceCookie<DeviceVisit>(config.secret, config.device, (raw) => uncachedKey('dev', raw));
     this.context = new ContextReader(uncachedKey, config.logger);
     this.specs = counterSpecs(config);
     this.planner = new ReadPlanner(this.specs);
@@ -228,8 +228,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
    * as it is, not as a promise.
    */
   assess(req: Request, address: string, options: AssessOptions): Assessment | Promise<Assessment> {
-    const ctx = this.client(req);
-    const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
+    const { ctx, ids } = this.visit(req, address);
     const plan = this.planner.plan(ids, waveBucket(this.config.now(), this.config), options.route, options.also ?? []);
     const sync = this.sync;
     if (sync !== undefined) {
@@ -244,6 +243,27 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       const again = await this.readAsync(instead, options.failOpen);
       return this.score(ctx, ids, address, instead, again.value, first.degraded || again.degraded, options);
     });
+  }
+
+  /**
+   * Who is attempting what: the request's keyed source and device, and the keyed account of
+   * `address`. A device comes back for the same account from the same client address: its
+   * last visit, kept with its verified cookie, answers that with one lookup (the cookie's)
+   * instead of one per identifier (the source memo, the account memo), each a cache miss in a
+   * server's large heap. The ids are the same pure keying of the same inputs either way, and
+   * the memos are left as the long way would leave them (a hit there changes nothing).
+   */
+  private visit(req: Request, address: string): DeviceVisit {
+    const device = this.cookie.read(req);
+    const source = this.context.address(req);
+    const last = device?.visit;
+    if (last !== undefined && last.email === address && last.source === source) return last;
+    const ctx = this.context.readAt(source, device);
+    const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
+    const visit: DeviceVisit = { email: address, source, ctx, ids };
+    // Only a verified cookie's device keeps one (bounded with the cookie memo); one per device.
+    if (device !== undefined) device.visit = visit;
+    return visit;
   }
 
   /** One read of a plan: through the insurance store while the primary is down, if failing open. */
@@ -345,14 +365,14 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     });
     setShield(req, decision, s.state);
     // Remember whom the shield will see again: a source it refuses keeps coming back.
-    if (action === 'block') this.context.remember(req, assessment.ctx);
+    if (action === 'block') this.context.remember(assessment.ctx);
     if (!s.signIn) return decision;
     const { signIn } = s;
     // And an owner who signed in comes back from here. (Every attempted address, by contrast,
     // is memoised at once: were only signed-in owners' addresses, a memo hit would time apart
     // an owner's address from a stranger's on every probe, an enumeration oracle. As it is,
     // only an address's first attempt can differ, whoever made it.)
-    this.context.remember(req, assessment.ctx);
+    this.context.remember(assessment.ctx);
     const learn = () => {
       if (assessment.deviceKnown && !assessment.passwordFlags) {
         learnPasswordLater({ run: this.run, lists: this.lists, options: this.config.password, logger: this.config.logger }, assessment.ids.account, signIn.address, signIn.password);
@@ -471,7 +491,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
       await this.refundChallengedAttempt(ids);
       await this.devices.markKnown(req, res, ids.account, ctx.rawDevice);
       // The owner logs in from here next: its source is worth remembering.
-      this.context.remember(req, ctx);
+      this.context.remember(ctx);
     } catch {
       // The login itself succeeded; the device will simply be asked again next time.
     }
@@ -555,6 +575,15 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     this.lists.close();
     if (this.insured.insurance !== this.store) await this.insured.insurance.close();
   }
+}
+
+/** A device's last attempt as `assess` read it (see `ShieldEngine.visit`). */
+interface DeviceVisit {
+  /** The address as sent, and the client address, it was keyed from. */
+  readonly email: string;
+  readonly source: string;
+  readonly ctx: RequestContext;
+  readonly ids: AttemptIds;
 }
 
 /** `req.shield`: the decision and what the route adds, built as literals, not a spread (see runtime/hidden-classes.ts). */

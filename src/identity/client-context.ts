@@ -17,6 +17,8 @@ export interface RequestContext {
   readonly rawDevice?: string;
   /** The source parts came from the memo (nothing for `ContextReader.remember` to do). */
   readonly remembered: boolean;
+  /** The client address the source parts were keyed from (raw: never stored or logged). */
+  readonly address: string;
 }
 
 /**
@@ -34,21 +36,24 @@ export class ContextReader {
   ) {}
 
   read(req: Request, device: CookieDevice | undefined): RequestContext {
-    const address = this.clientAddress(req);
+    return this.readAt(this.address(req), device);
+  }
+
+  /** `read` for a client address already taken from the request (`address`). */
+  readAt(address: string, device: CookieDevice | undefined): RequestContext {
     // Returning clients come back from the same address: parsing and keying it once per
     // address (bounded memo) saves a parse and three HMAC lookups per request. What is
     // remembered is up to the caller (`remember`): a stuffing run rotating addresses would
     // only fill the memo with sources never seen again.
     const memoised = this.sources.peek(address);
     const source = memoised ?? this.keySource(address);
-    return { ip: source.ip, subnet: source.subnet, site: source.site, device: device?.keyed, rawDevice: device?.raw, remembered: memoised !== undefined };
+    return { ip: source.ip, subnet: source.subnet, site: source.site, device: device?.keyed, rawDevice: device?.raw, remembered: memoised !== undefined, address };
   }
 
-  /** Remember this request's source parts (`ctx` was read from it): it will be seen again. */
-  remember(req: Request, ctx: RequestContext): void {
+  /** Remember the source parts of a request read as `ctx`: it will be seen again. */
+  remember(ctx: RequestContext): void {
     if (ctx.remembered) return;
-    const address = this.clientAddress(req);
-    if (this.sources.peek(address) === undefined) this.sources.set(address, { ip: ctx.ip, subnet: ctx.subnet, site: ctx.site });
+    if (this.sources.peek(ctx.address) === undefined) this.sources.set(ctx.address, { ip: ctx.ip, subnet: ctx.subnet, site: ctx.site });
   }
 
   private readonly sources = new MemoCache<Pick<RequestContext, 'ip' | 'subnet' | 'site'>>(50_000);
@@ -68,7 +73,8 @@ export class ContextReader {
     };
   }
 
-  private clientAddress(req: Request): string {
+  /** The client address, read the way the app configured Express to (`trust proxy`). */
+  address(req: Request): string {
     const trust = req.app?.get?.('trust proxy');
     if (trust === true) {
       // Fall back to the socket address rather than believe a client-written header.

@@ -5,11 +5,17 @@ import { random } from './random-pool.js';
 import type { DeviceOptions } from '../config/config.js';
 
 /** A device a valid cookie named. */
-export interface CookieDevice {
+export interface CookieDevice<Visit = unknown> {
   /** The id in the cookie (to re-issue it); never stored or logged. */
   readonly raw: string;
   /** Its HMAC-keyed id. */
   readonly keyed: string;
+  /**
+   * What the caller last made of a request from this device (see `ShieldEngine.assess`),
+   * kept with the verified cookie and dropped with it: a returning device's next request then
+   * costs one lookup, not one per identifier. In-process only, never stored or logged.
+   */
+  visit: Visit | undefined;
 }
 
 /**
@@ -17,7 +23,7 @@ export interface CookieDevice {
  * device's id without having been given it. "Known" is a property of an (account, device)
  * pair kept in the store, not of the cookie, so a stolen cookie alone unlocks nothing.
  */
-export class DeviceCookie {
+export class DeviceCookie<Visit = unknown> {
   /** Prepared once: a key given as a string is converted again on every `createHmac`. */
   private readonly key: KeyObject;
 
@@ -31,7 +37,7 @@ export class DeviceCookie {
   }
 
   /** The device from a valid cookie, or undefined. */
-  read(req: Request): CookieDevice | undefined {
+  read(req: Request): CookieDevice<Visit> | undefined {
     const header = req.headers.cookie;
     if (typeof header !== 'string' || header.length > 8192) return undefined;
     const value = findCookie(header, this.options.cookieName);
@@ -47,13 +53,13 @@ export class DeviceCookie {
     const given = Buffer.from(value.slice(dot + 1));
     const expected = Buffer.from(this.signatures.get(id, () => this.sign(id)));
     if (!(given.length === expected.length && timingSafeEqual(given, expected))) return undefined;
-    const device: CookieDevice = { raw: id, keyed: this.keyId(id) };
+    const device: CookieDevice<Visit> = { raw: id, keyed: this.keyId(id), visit: undefined };
     this.verified.set(value, device);
     return device;
   }
 
   /** Whole cookie values that verified recently, and their device (bounded). */
-  private readonly verified = new MemoCache<CookieDevice>(50_000);
+  private readonly verified = new MemoCache<CookieDevice<Visit>>(50_000);
 
   /** Signatures of recently seen device ids (bounded): returning devices skip the HMAC. */
   private readonly signatures = new MemoCache<string>(50_000);

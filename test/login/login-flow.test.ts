@@ -102,6 +102,31 @@ describe('login', () => {
     expect((await known()).body.error).toBe('too_many_attempts');
   });
 
+  it('keys each attempt from one device afresh when its account or address changes', async () => {
+    const { app, decisions } = setup();
+    const cookie = await enrolDevice(app, 'bob@example.com', 'hunter2-but-longer', '222222');
+    const attempt = async (email: string, ip: string, withCookie: boolean) => {
+      const req = request(app).post('/login').set(from(ip));
+      if (withCookie) req.set('Cookie', cookie);
+      await req.send({ email, password: 'not-it' });
+      const { account, ip: source, subnet } = decisions.at(-1)?.ids ?? {};
+      return { account, ip: source, subnet };
+    };
+    // What a request without the cookie is keyed as: nothing of the device's is remembered there.
+    const expected = {
+      bobA: await attempt('bob@example.com', '198.51.100.40', false),
+      aliceA: await attempt('alice@example.com', '198.51.100.40', false),
+      bobB: await attempt('bob@example.com', '203.0.113.41', false),
+    };
+    // The same device, one attempt after another: each is keyed for what it is, never as the last one was.
+    const seen = [];
+    for (const [email, ip] of [['bob@example.com', '198.51.100.40'], ['bob@example.com', '198.51.100.40'], ['alice@example.com', '198.51.100.40'], ['bob@example.com', '203.0.113.41'], ['bob@example.com', '198.51.100.40']] as const) {
+      seen.push(await attempt(email, ip, true));
+    }
+    expect(seen).toEqual([expected.bobA, expected.bobA, expected.aliceA, expected.bobB, expected.bobA]);
+    expect(new Set(seen.map((s) => s.account)).size).toBe(2);
+  });
+
   it('does not treat a device known for one account as known for another', async () => {
     const { app, decisions } = setup();
     const cookie = await enrolDevice(app, 'bob@example.com', 'hunter2-but-longer', '222222');

@@ -21,7 +21,7 @@ describe('ContextReader: which sources are remembered', () => {
     // A stranger's source is keyed afresh each time: nothing was kept for it.
     const again = reader.read(req('198.51.100.7'), undefined);
     expect([again.remembered, keyed]).toEqual([false, 4]);
-    reader.remember(req('198.51.100.7'), again);
+    reader.remember(again);
     const known = reader.read(req('198.51.100.7'), undefined);
     expect([known.remembered, known.ip, known.subnet, keyed]).toEqual([true, first.ip, first.subnet, 4]);
     // Another address is its own source.
