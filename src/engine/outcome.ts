@@ -27,29 +27,31 @@ export function outcomeIncrements(assessment: Assessment, outcome: AttemptOutcom
   if (outcome === 'success' && !listed) return NO_INCREMENTS;
   const { counters, refs, deviceKnown } = assessment;
   const inc: NamedIncrement[] = [];
-  const add = (name: VelocityRefName, points = 1) => {
-    const ref = refs[name];
-    if (ref) inc.push({ spec: ref.spec, key: ref.key, points, name });
-  };
   // The owner's device does not feed per-source lists: it may share an address with anyone.
-  if (listed) add('listedPasswords');
+  if (listed) addIncrement(inc, refs, 'listedPasswords', 1);
   if (outcome !== 'success') {
-    add('ip');
-    add('subnet');
-    add('site');
+    addIncrement(inc, refs, 'ip', 1);
+    addIncrement(inc, refs, 'subnet', 1);
+    addIncrement(inc, refs, 'site', 1);
     // Evidence of a wave: what an attacker cannot fake cheaply (a failure from a device that
     // never passed a second factor here; an address with no account counts twice).
-    if (!deviceKnown) add('evidence', evidenceWeight(facts));
+    if (!deviceKnown) addIncrement(inc, refs, 'evidence', evidenceWeight(facts));
   }
   if (outcome === 'failure') {
-    add('ipAccount');
-    add('account');
+    addIncrement(inc, refs, 'ipAccount', 1);
+    addIncrement(inc, refs, 'account', 1);
     // The first failure of this account from this IP in its window makes it one more distinct
     // account for the IP. Counting failures, not attempts, means successful returning users
     // create no per-request keys, and a NAT full of real users does not add up.
-    if ((counters.get('ipAccount')?.consumed ?? 0) === 0) add('accountsPerIp');
+    if ((counters.get('ipAccount')?.consumed ?? 0) === 0) addIncrement(inc, refs, 'accountsPerIp', 1);
   }
   return inc;
+}
+
+/** One increment of a named counter the decision read (none when it has no such counter: IPv4 has no site). A function, not a closure made per attempt. */
+function addIncrement(inc: NamedIncrement[], refs: Assessment['refs'], name: VelocityRefName, points: number): void {
+  const ref = refs[name];
+  if (ref) inc.push({ spec: ref.spec, key: ref.key, points, name });
 }
 
 function evidenceWeight(facts: AttemptFacts): number {

@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { SecondFactor } from '../challenges/challenges.js';
 import type { Thresholds } from '../config/config.js';
 import type { Assessment } from '../engine/assessment.js';
-import type { Settlement, ShieldEngine } from '../engine/engine.js';
+import type { ShieldEngine } from '../engine/engine.js';
 import { badRequest, invalidCredentials, stepUpRequired, tooManyAttempts, unavailable } from '../http/responses.js';
 import { type AccountLookup, type AuthResult, isPromiseLike } from './callbacks.js';
 import { stringField } from '../http/body.js';
@@ -32,7 +32,7 @@ export function loginGuard(engine: ShieldEngine, options: ResolvedLogin, setting
     if (!email.ok) return badRequest(res, email.detail);
     const password = stringField(req.body, options.fields.password, MAX_PASSWORD_LENGTH);
     if (!password.ok) return badRequest(res, password.detail);
-    const step = { route: options.name ?? req.path, kind: 'login', monitor, startedAt } as const;
+    const route = options.name ?? req.path;
 
     let assessment: Assessment;
     try {
@@ -43,22 +43,22 @@ export function loginGuard(engine: ShieldEngine, options: ResolvedLogin, setting
       return unavailable(res);
     }
     const enforced = monitor ? 'allow' : assessment.action;
-    // Spelt out rather than spread: this runs on every login, and a spread copy costs more.
-    const settle = (s: Pick<Settlement, 'outcome' | 'counts' | 'facts' | 'state' | 'signIn'>) =>
-      engine.settle(req, res, assessment, {
-        route: step.route,
-        kind: step.kind,
+    // Each settlement is spelt out as one literal where it is made, every field in the same
+    // order (one shape for the engine to see): no spread copy, no closure made per login.
+    if (enforced === 'block') {
+      // On the embedded store a decision settles at once: awaiting only a promise saves a tick.
+      const settling = engine.settle(req, res, assessment, {
+        route,
+        kind: 'login',
         monitor,
         startedAt,
-        outcome: s.outcome,
-        counts: s.counts,
-        facts: s.facts,
-        state: s.state,
-        signIn: s.signIn,
+        outcome: 'blocked',
+        counts: 'blocked',
+        facts: undefined,
+        state: undefined,
+        signIn: undefined,
       });
-
-    if (enforced === 'block') {
-      const decision = await settle({ outcome: 'blocked', counts: 'blocked' });
+      const decision = settling instanceof Promise ? await settling : settling;
       return tooManyAttempts(res, decision.retryAfterSeconds ?? 60);
     }
 
@@ -94,8 +94,8 @@ export function loginGuard(engine: ShieldEngine, options: ResolvedLogin, setting
           assessment,
           { userId: owner, purpose: 'login', passwordOk: userId !== undefined, factor },
           {
-            route: step.route,
-            kind: step.kind,
+            route,
+            kind: 'login',
             monitor,
             startedAt,
             outcome: 'challenged',
@@ -110,10 +110,31 @@ export function loginGuard(engine: ShieldEngine, options: ResolvedLogin, setting
     }
 
     if (userId === undefined) {
-      await settle({ outcome: 'failure', counts: 'failure', facts: { unknownAccount } });
+      const settling = engine.settle(req, res, assessment, {
+        route,
+        kind: 'login',
+        monitor,
+        startedAt,
+        outcome: 'failure',
+        counts: 'failure',
+        facts: { unknownAccount },
+        state: undefined,
+        signIn: undefined,
+      });
+      if (settling instanceof Promise) await settling;
       return invalidCredentials(res);
     }
-    const settled = settle({ outcome: 'success', counts: 'success', state: { userId }, signIn: { address: email.value, password: password.value } });
+    const settled = engine.settle(req, res, assessment, {
+      route,
+      kind: 'login',
+      monitor,
+      startedAt,
+      outcome: 'success',
+      counts: 'success',
+      facts: undefined,
+      state: { userId },
+      signIn: { address: email.value, password: password.value },
+    });
     if (settled instanceof Promise) await settled;
     next();
   };

@@ -173,6 +173,7 @@ export interface CounterValues {
  */
 export const velocitySignal: Signal = ({ counters, config, deviceKnown }) => {
   const reasons: Reason[] = [];
+  const texts = ruleTexts(config.velocity);
   for (const name of RULE_NAMES) {
     if (deviceKnown && !KNOWN_DEVICE_RULES.has(name)) continue;
     const rule = config.velocity[name];
@@ -180,13 +181,30 @@ export const velocitySignal: Signal = ({ counters, config, deviceKnown }) => {
     const half = Math.ceil(rule.limit / 2);
     if (consumed < half || rule.points === 0) continue;
     const points = consumed >= rule.limit ? rule.points : Math.round(rule.points / 2);
-    const signal = `velocity.${name}`;
-    const detail = `${consumed} ${describe[name]} in ${formatWindow(rule.windowSec)} (limit ${rule.limit})`;
+    const signal = SIGNAL_NAMES[name];
+    const detail = `${consumed}${texts[name]}`;
     // Two literals, not a spread (see runtime/hidden-classes.ts).
     reasons.push(SOURCE_RULES.has(name) && !deviceKnown ? { signal, points, detail, source: true } : { signal, points, detail });
   }
   return reasons;
 };
+
+/** Each rule's reason name, made once (a source over its limit lists several on every attempt). */
+const SIGNAL_NAMES = Object.fromEntries(RULE_NAMES.map((name) => [name, `velocity.${name}`])) as Record<RuleName, string>;
+
+/** The text after the count in each rule's reason (` failed logins from this IP in 15 min (limit 20)`), per configuration. */
+const textsByOptions = new WeakMap<VelocityOptions, Record<RuleName, string>>();
+
+function ruleTexts(options: VelocityOptions): Record<RuleName, string> {
+  let texts = textsByOptions.get(options);
+  if (texts === undefined) {
+    texts = Object.fromEntries(
+      RULE_NAMES.map((name) => [name, ` ${describe[name]} in ${formatWindow(options[name].windowSec)} (limit ${options[name].limit})`]),
+    ) as Record<RuleName, string>;
+    textsByOptions.set(options, texts);
+  }
+  return texts;
+}
 
 /**
  * How long a blocked source should wait: until the latest window that reached its limit
