@@ -101,6 +101,8 @@ export function loginGuard(engine: ShieldEngine, options: ResolvedLogin, setting
             outcome: 'challenged',
             counts: 'failure',
             facts: { unknownAccount: unknownAccount || (options.lookupAccount !== undefined && owner === null) },
+            state: undefined,
+            signIn: undefined,
           },
         );
       } catch {
