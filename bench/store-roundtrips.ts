@@ -23,7 +23,7 @@ import { pathToFileURL } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
 import { resolveConfig } from '../src/config/config.js';
 import { storeKeys } from '../src/stores/key-layout.js';
-import { ReadPlanner } from '../src/engine/read-plan.js';
+import { ReadPlanner, type ReturningSlot } from '../src/engine/read-plan.js';
 import { counterSpecs, refList, velocityRefs, waveBucket } from '../src/signals/velocity.js';
 import type { CounterIncrement, ReadRequest, Store } from '../src/stores/store.js';
 import { type RedisCluster, type RedisProcess, startRedis, startRedisCluster } from '../test/support/redis.js';
@@ -100,9 +100,11 @@ function decision(n: number): Decision {
   );
   // The planner's own cut, as a login from this device gets it once a whole read found the device known.
   const bucket = waveBucket(Date.now(), config);
-  const whole = planner.plan({ ...ids, device }, bucket, 'login', []);
-  planner.recheck({ ...ids, device }, whole, whole.request.keys.map((key) => (key === storeKeys.knownDevice(account, device) ? '1' : undefined)));
-  const known = planner.plan({ ...ids, device }, bucket, 'login', []).request;
+  // The device's own slot for its plans, as its verified cookie keeps one in the engine.
+  const slot: ReturningSlot = { returning: undefined };
+  const whole = planner.plan({ ...ids, device }, bucket, 'login', [], slot);
+  planner.recheck({ ...ids, device }, whole, whole.request.keys.map((key) => (key === storeKeys.knownDevice(account, device) ? '1' : undefined)), slot);
+  const known = planner.plan({ ...ids, device }, bucket, 'login', [], slot).request;
   return { read, known, failure };
 }
 const planner = new ReadPlanner(specs);

@@ -38,7 +38,7 @@ import type { ShieldEventMap } from './events.js';
 import { Lists } from './lists.js';
 import { type OutcomeStore, recordOutcome, waveReading } from './outcome.js';
 import { learnPasswordLater } from './password-learning.js';
-import { CounterReading, type ReadPlan, ReadPlanner, valueAt } from './read-plan.js';
+import { CounterReading, type ReadPlan, ReadPlanner, type ReturningSlot, valueAt } from './read-plan.js';
 import { decide } from './policy.js';
 
 const MAX_ADDRESS_LENGTH = 320;
@@ -228,17 +228,18 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
    * as it is, not as a promise.
    */
   assess(req: Request, address: string, options: AssessOptions): Assessment | Promise<Assessment> {
-    const { ctx, ids } = this.visit(req, address);
-    const plan = this.planner.plan(ids, waveBucket(this.config.now(), this.config), options.route, options.also ?? []);
+    const visit = this.visit(req, address);
+    const { ctx, ids } = visit;
+    const plan = this.planner.plan(ids, waveBucket(this.config.now(), this.config), options.route, options.also ?? [], visit);
     const sync = this.sync;
     if (sync !== undefined) {
       const snapshot = sync.read(plan.request);
-      const instead = this.planner.recheck(ids, plan, snapshot.values);
+      const instead = this.planner.recheck(ids, plan, snapshot.values, visit);
       if (instead === undefined) return this.score(ctx, ids, address, plan, snapshot, false, options);
       return this.score(ctx, ids, address, instead, sync.read(instead.request), false, options);
     }
     return this.readAsync(plan, options.failOpen).then(async (first) => {
-      const instead = this.planner.recheck(ids, plan, first.value.values);
+      const instead = this.planner.recheck(ids, plan, first.value.values, visit);
       if (instead === undefined) return this.score(ctx, ids, address, plan, first.value, first.degraded, options);
       const again = await this.readAsync(instead, options.failOpen);
       return this.score(ctx, ids, address, instead, again.value, first.degraded || again.degraded, options);
@@ -249,9 +250,11 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
    * Who is attempting what: the request's keyed source and device, and the keyed account of
    * `address`. A device comes back for the same account from the same client address: its
    * last visit, kept with its verified cookie, answers that with one lookup (the cookie's)
-   * instead of one per identifier (the source memo, the account memo), each a cache miss in a
-   * server's large heap. The ids are the same pure keying of the same inputs either way, and
-   * the memos are left as the long way would leave them (a hit there changes nothing).
+   * instead of one per identifier (the source memo, the account memo, the device's plans),
+   * each a few cache misses in a server's large heap. The ids are the same pure keying of the
+   * same inputs either way, and the memos are left as the long way would leave them (a hit
+   * there changes nothing). A new visit of the device keeps its plans: the planner checks
+   * them against the new ids.
    */
   private visit(req: Request, address: string): DeviceVisit {
     const device = this.cookie.read(req);
@@ -260,7 +263,7 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     if (last !== undefined && last.email === address && last.source === source) return last;
     const ctx = this.context.readAt(source, device);
     const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
-    const visit: DeviceVisit = { email: address, source, ctx, ids };
+    const visit: DeviceVisit = { email: address, source, ctx, ids, returning: last?.returning };
     // Only a verified cookie's device keeps one (bounded with the cookie memo); one per device.
     if (device !== undefined) device.visit = visit;
     return visit;
@@ -577,8 +580,8 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
   }
 }
 
-/** A device's last attempt as `assess` read it (see `ShieldEngine.visit`). */
-interface DeviceVisit {
+/** A device's last attempt as `assess` read it (see `ShieldEngine.visit`), and its plans. */
+interface DeviceVisit extends ReturningSlot {
   /** The address as sent, and the client address, it was keyed from. */
   readonly email: string;
   readonly source: string;

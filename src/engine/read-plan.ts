@@ -1,4 +1,3 @@
-import { MemoCache } from '../identity/memo-cache.js';
 import { keepHiddenClass } from '../runtime/hidden-classes.js';
 import {
   accountRef,
@@ -59,10 +58,8 @@ export function valueAt(values: readonly (string | undefined)[], position: numbe
   return position === undefined ? undefined : values[position];
 }
 
-/** Whole plans kept for returning devices: ~1.5 KB each (~2 KB with a known-device plan). */
-const RETURNING_ENTRIES = 20_000;
-
-interface ReturningPlan {
+/** A returning device's kept plans: ~1.5 KB (~2 KB with a known-device plan). */
+export interface ReturningPlan {
   readonly account: string;
   readonly ip: string;
   readonly bucket: number;
@@ -72,8 +69,17 @@ interface ReturningPlan {
 }
 
 /**
+ * Where a device's plans are kept between its requests: with what else is remembered of the
+ * device (the engine's `DeviceVisit`, which lives as long as its verified cookie is
+ * remembered), so that finding them costs no lookup of its own.
+ */
+export interface ReturningSlot {
+  returning: ReturningPlan | undefined;
+}
+
+/**
  * Builds a decision's read. A returning device comes back for the same account from the same
- * address, so its whole plan is kept (bounded, frozen since every such request shares it)
+ * address, so its whole plan is kept in the device's slot (frozen: every such request shares it)
  * while the three still match: rebuilding nine refs and their key strings on every request
  * was a good part of a returning user's cost. Anyone else (a stranger, who rarely comes back)
  * gets a plan built fresh: memoising its parts would only fill memos with entries never read
@@ -90,22 +96,22 @@ interface ReturningPlan {
  * the owner of that device only, never for anyone without its cookie.
  */
 export class ReadPlanner {
-  private readonly returning = new MemoCache<ReturningPlan>(RETURNING_ENTRIES);
   private bucket = Number.NaN;
   private bucketParts: BucketRefs | undefined;
 
   constructor(private readonly specs: CounterSpecs) {}
 
-  plan(ids: AttemptIds, bucket: number, route: 'login' | 'change', also: readonly CounterRef[]): ReadPlan {
+  /** `slot`: where this request's device keeps its plans (unused without a device). */
+  plan(ids: AttemptIds, bucket: number, route: 'login' | 'change', also: readonly CounterRef[], slot: ReturningSlot): ReadPlan {
     if (ids.device === undefined || also.length > 0) return this.build(ids, bucket, route, also);
-    const kept = this.returning.peek(ids.device);
+    const kept = slot.returning;
     if (kept !== undefined && kept.account === ids.account && kept.ip === ids.ip && kept.bucket === bucket) return kept.knownDevice ?? kept.plan;
     // With a device the read is the same for every route (see `build`).
     const plan = freeze(this.build(ids, bucket, route, NO_ALSO));
     // Whether the device is known for the account does not depend on the address or the bucket.
     const known = kept !== undefined && kept.account === ids.account && kept.knownDevice !== undefined;
     const entry: ReturningPlan = { account: ids.account, ip: ids.ip, bucket, plan, knownDevice: known ? knownDevicePlan(plan) : undefined };
-    this.returning.set(ids.device, entry);
+    slot.returning = entry;
     return entry.knownDevice ?? plan;
   }
 
@@ -114,9 +120,9 @@ export class ReadPlanner {
    * (a known-device plan found the device no longer known). A whole read that finds the device
    * known lets its next requests read less.
    */
-  recheck(ids: AttemptIds, plan: ReadPlan, values: readonly (string | undefined)[]): ReadPlan | undefined {
+  recheck(ids: AttemptIds, plan: ReadPlan, values: readonly (string | undefined)[], slot: ReturningSlot): ReadPlan | undefined {
     const known = valueAt(values, plan.at.knownDevice) !== undefined;
-    const kept = ids.device === undefined ? undefined : this.returning.peek(ids.device);
+    const kept = ids.device === undefined ? undefined : slot.returning;
     if (plan.whole !== undefined) {
       if (known) return undefined;
       if (kept !== undefined && kept.knownDevice === plan) kept.knownDevice = undefined;

@@ -18,6 +18,9 @@ export interface CookieDevice<Visit = unknown> {
   visit: Visit | undefined;
 }
 
+/** Devices remembered with their verified cookie (and their visit: ~2.5 KB each, ~50 MB at most). */
+const VERIFIED_DEVICES = 20_000;
+
 /**
  * A device is a random 128-bit id in a cookie, signed so a client cannot present another
  * device's id without having been given it. "Known" is a property of an (account, device)
@@ -58,8 +61,11 @@ export class DeviceCookie<Visit = unknown> {
     return device;
   }
 
-  /** Whole cookie values that verified recently, and their device (bounded). */
-  private readonly verified = new MemoCache<CookieDevice<Visit>>(50_000);
+  /**
+   * Whole cookie values that verified recently, and their device (bounded). The caller's
+   * visit (read plans, ~2 KB) lives here too, so the bound is the caller's memory bound.
+   */
+  private readonly verified = new MemoCache<CookieDevice<Visit>>(VERIFIED_DEVICES);
 
   /** Signatures of recently seen device ids (bounded): returning devices skip the HMAC. */
   private readonly signatures = new MemoCache<string>(50_000);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
 import { loginSignals } from '../../src/engine/engine.js';
-import { ReadPlanner, valueAt } from '../../src/engine/read-plan.js';
+import { ReadPlanner, type ReturningSlot, valueAt } from '../../src/engine/read-plan.js';
 import { counterSpecs, refList, velocityRefs } from '../../src/signals/velocity.js';
 import { storeKeys } from '../../src/stores/key-layout.js';
 
@@ -10,6 +10,7 @@ const specs = counterSpecs(resolveConfig({ secret: 'read-plan-test-secret-012345
 describe('ReadPlanner: memoised parts, the same read as the uncached refs', () => {
   it('reads exactly the counters velocityRefs names, in refList order, for fresh and repeated ids alike', () => {
     const planner = new ReadPlanner(specs);
+    const slot: ReturningSlot = { returning: undefined };
     const cases = [
       { account: 'acct-a', ip: 'ip-1', subnet: 'net-1' },
       { account: 'acct-a', ip: 'ip-1', subnet: 'net-1', device: 'dev-1' },
@@ -19,7 +20,7 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
     ];
     for (const bucket of [100, 100, 101]) {
       for (const ids of cases) {
-        const plan = planner.plan(ids, bucket, 'login', []);
+        const plan = planner.plan(ids, bucket, 'login', [], slot);
         const expected = refList(velocityRefs(specs, ids, bucket));
         expect(plan.refs).toEqual(velocityRefs(specs, ids, bucket));
         expect(plan.names).toEqual(expected.names);
@@ -30,8 +31,9 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
 
   it('names the plain keys by position, device keys only with a device, and the route’s own counters last', () => {
     const planner = new ReadPlanner(specs);
+    const slot: ReturningSlot = { returning: undefined };
     const own = { spec: { name: 'own', points: 3, durationSec: 60 }, key: 'k' };
-    const plan = planner.plan({ account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' }, 7, 'login', [own]);
+    const plan = planner.plan({ account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' }, 7, 'login', [own], slot);
     const keys = plan.request.keys;
     expect(valueAt(keys, plan.at.flags)).toBe(storeKeys.passwordFlags('acct'));
     expect(valueAt(keys, plan.at.wave)).toBe(storeKeys.waveFlag());
@@ -42,10 +44,10 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
     expect(plan.request.counters.at(-1)).toBe(own);
     expect(plan.request.counters).toHaveLength(plan.names.length + 1);
     // Without a device: a signed-in change reads the flags and its recent change; a login reads the wave's keys only.
-    const change = planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 7, 'change', []);
+    const change = planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 7, 'change', [], slot);
     expect(change.request.keys).toEqual([storeKeys.passwordFlags('acct'), storeKeys.waveFlag(), storeKeys.recentChange('acct'), storeKeys.waveBaseline()]);
     expect([change.at.knownDevice, change.at.secondFactorPass]).toEqual([undefined, undefined]);
-    const stranger = planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 7, 'login', []);
+    const stranger = planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 7, 'login', [], slot);
     expect(stranger.request.keys).toEqual([storeKeys.waveFlag(), storeKeys.waveBaseline()]);
     expect([valueAt(['w', 'b'], stranger.at.wave), valueAt(['w', 'b'], stranger.at.baseline), stranger.at.flags, stranger.at.recentChange]).toEqual(['w', 'b', undefined, undefined]);
     expect(stranger.request.counters).toEqual(refList(velocityRefs(specs, { account: 'acct', ip: 'ip', subnet: 'net' }, 7)).list);
@@ -53,33 +55,35 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
 
   it('keeps a returning device’s whole plan, frozen, only while its account, address and bucket match', () => {
     const planner = new ReadPlanner(specs);
+    const slot: ReturningSlot = { returning: undefined };
     const ids = { account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' };
-    const first = planner.plan(ids, 7, 'login', []);
-    expect(planner.plan({ ...ids }, 7, 'login', [])).toBe(first);
+    const first = planner.plan(ids, 7, 'login', [], slot);
+    expect(planner.plan({ ...ids }, 7, 'login', [], slot)).toBe(first);
     expect(Object.isFrozen(first.request.counters) && Object.isFrozen(first.request.keys)).toBe(true);
     for (const changed of [{ ...ids, account: 'other' }, { ...ids, ip: 'ip-2', subnet: 'net-2' }]) {
-      const plan = planner.plan(changed, 7, 'login', []);
+      const plan = planner.plan(changed, 7, 'login', [], slot);
       expect(plan).not.toBe(first);
       expect(plan.request.counters).toEqual(refList(velocityRefs(specs, changed, 7)).list);
     }
-    const nextBucket = planner.plan(ids, 8, 'login', []);
+    const nextBucket = planner.plan(ids, 8, 'login', [], slot);
     expect(nextBucket.refs.evidence.key).toBe('all:8');
     // A route's own counters are never folded into a kept plan.
     const own = { spec: { name: 'own', points: 3, durationSec: 60 }, key: 'k' };
-    expect(planner.plan(ids, 8, 'login', [own]).request.counters.at(-1)).toBe(own);
-    expect(planner.plan(ids, 8, 'login', []).request.counters).not.toContain(own);
+    expect(planner.plan(ids, 8, 'login', [own], slot).request.counters.at(-1)).toBe(own);
+    expect(planner.plan(ids, 8, 'login', [], slot).request.counters).not.toContain(own);
   });
 
   it('once a whole read finds the device known, reads only what scores a known device, and reads everything again when it is not', () => {
     const planner = new ReadPlanner(specs);
+    const slot: ReturningSlot = { returning: undefined };
     const ids = { account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' };
-    const whole = planner.plan(ids, 7, 'login', []);
+    const whole = planner.plan(ids, 7, 'login', [], slot);
     const found = (plan: typeof whole, known: boolean) => plan.request.keys.map((key) => (key === storeKeys.knownDevice('acct', 'dev') && known ? '1700000000000' : undefined));
     // Not known yet: the whole read stands, and so does the next plan.
-    expect(planner.recheck(ids, whole, found(whole, false))).toBeUndefined();
-    expect(planner.plan(ids, 7, 'login', [])).toBe(whole);
-    expect(planner.recheck(ids, whole, found(whole, true))).toBeUndefined();
-    const cut = planner.plan(ids, 7, 'login', []);
+    expect(planner.recheck(ids, whole, found(whole, false), slot)).toBeUndefined();
+    expect(planner.plan(ids, 7, 'login', [], slot)).toBe(whole);
+    expect(planner.recheck(ids, whole, found(whole, true), slot)).toBeUndefined();
+    const cut = planner.plan(ids, 7, 'login', [], slot);
     expect(cut).not.toBe(whole);
     expect(cut.whole).toBe(whole);
     // The same refs (what an outcome counts); of the counters only the account's failures from this address.
@@ -89,25 +93,26 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
     expect(cut.request.keys).toEqual([storeKeys.passwordFlags('acct'), storeKeys.knownDevice('acct', 'dev'), storeKeys.secondFactorPass('acct', 'dev')]);
     expect([cut.at.wave, cut.at.baseline, cut.at.recentChange]).toEqual([undefined, undefined, undefined]);
     // Still known: the cut read stands. Forgotten: read the whole plan now, and from then on.
-    expect(planner.recheck(ids, cut, found(cut, true))).toBeUndefined();
-    expect(planner.recheck(ids, cut, found(cut, false))).toBe(whole);
-    expect(planner.plan(ids, 7, 'login', [])).toBe(whole);
+    expect(planner.recheck(ids, cut, found(cut, true), slot)).toBeUndefined();
+    expect(planner.recheck(ids, cut, found(cut, false), slot)).toBe(whole);
+    expect(planner.plan(ids, 7, 'login', [], slot)).toBe(whole);
   });
 
   it('keeps the known-device cut across a new address or bucket of the same account, never for another account or a route’s own counters', () => {
     const planner = new ReadPlanner(specs);
+    const slot: ReturningSlot = { returning: undefined };
     const ids = { account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' };
-    const whole = planner.plan(ids, 7, 'login', []);
-    planner.recheck(ids, whole, whole.request.keys.map((_, i) => (i === whole.at.knownDevice ? '1' : undefined)));
-    const moved = planner.plan({ ...ids, ip: 'ip-2', subnet: 'net-2' }, 8, 'login', []);
+    const whole = planner.plan(ids, 7, 'login', [], slot);
+    planner.recheck(ids, whole, whole.request.keys.map((_, i) => (i === whole.at.knownDevice ? '1' : undefined)), slot);
+    const moved = planner.plan({ ...ids, ip: 'ip-2', subnet: 'net-2' }, 8, 'login', [], slot);
     expect(moved.whole).toBeDefined();
     expect(moved.request.counters).toEqual([velocityRefs(specs, { ...ids, ip: 'ip-2', subnet: 'net-2' }, 8).ipAccount]);
-    expect(planner.plan({ ...ids, account: 'other' }, 8, 'login', []).whole).toBeUndefined();
+    expect(planner.plan({ ...ids, account: 'other' }, 8, 'login', [], slot).whole).toBeUndefined();
     // The other account's plan replaced the kept one: back on the first account, a whole read first.
-    expect(planner.plan(ids, 8, 'login', []).whole).toBeUndefined();
+    expect(planner.plan(ids, 8, 'login', [], slot).whole).toBeUndefined();
     const own = { spec: { name: 'own', points: 3, durationSec: 60 }, key: 'k' };
-    expect(planner.plan(ids, 8, 'login', [own]).whole).toBeUndefined();
-    expect(planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 8, 'login', []).whole).toBeUndefined();
+    expect(planner.plan(ids, 8, 'login', [own], slot).whole).toBeUndefined();
+    expect(planner.plan({ account: 'acct', ip: 'ip', subnet: 'net' }, 8, 'login', [], slot).whole).toBeUndefined();
   });
 });
 
