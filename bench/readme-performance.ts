@@ -60,7 +60,7 @@ export function performanceParagraph(cost: { throughput?: CostThroughput; inProc
     const path = (name: string) => p.paths.find((entry) => entry.name === name);
     const figure = (name: string, what: string) => {
       const entry = path(name);
-      return entry ? `${entry.cpuUsPerCall.median.toFixed(0)} µs of CPU (${entry.usPerCall.median.toFixed(0)} µs wall) per ${what}` : undefined;
+      return entry?.cpuUsPerCall ? `${entry.cpuUsPerCall.median.toFixed(0)} µs of CPU (${entry.usPerCall.median.toFixed(0)} µs wall) per ${what}` : undefined;
     };
     const figures = [figure('returning-success', "returning user's decision"), figure('new-device-challenge', 'step-up'), figure('blocked-source', 'block')].filter(
       (f): f is string => f !== undefined,

@@ -15,7 +15,15 @@
  * (setImmediate, the store's sweep timer) runs between batches, untimed: the figures are the
  * decision's own time; the HTTP bench's CPU per request is where everything is counted.
  * Wall time and the process's CPU time (`process.cpuUsage()`, which a busy shared machine
- * disturbs less) per call, both. Request objects are built before each batch is timed; `gc()`
+ * disturbs less) per call, both.
+ *
+ * Cold rows: the same paths with the processor's caches swept between calls (COLD_KB of
+ * memory written, 4 MB by default, untimed; each call timed alone). Back to back, a call
+ * finds the shield's memos and store entries in cache; in a server, the HTTP parser, Express
+ * and the socket writes between two logins evict them, and the same decision there costs
+ * 2-3 times as much: the cold rows are what a server's CPU per request sees of the shield,
+ * and they count cache misses (lookups in large maps, objects reached through others), which
+ * the hot rows hide. Wall time only: the sweep's own CPU would be counted in a CPU figure. Request objects are built before each batch is timed; `gc()`
  * runs before each batch when node has --expose-gc, so a batch pays for its own garbage.
  * Prints the result as JSON.
  */
@@ -37,6 +45,18 @@ const ONLY = process.env.PATHS?.split(',').filter(Boolean);
 const PROFILE = process.env.PROFILE;
 /** MARK=text: printed when the timed rounds begin, so a `--trace-deopt` reader can tell them from the set-up. */
 const MARK = process.env.MARK;
+/** COLD_KB=n: memory swept between the calls of a cold row (0: no cold rows). */
+const COLD_KB = Number(process.env.COLD_KB ?? 4096);
+/** Cold calls per batch: each is preceded by a sweep, so fewer are enough. */
+const COLD_CALLS = Math.max(1, Math.floor(CALLS / 4));
+/** Cold rows' requests come from their own stretch of the traffic (fresh addresses stay fresh). */
+const COLD_OFFSET = 300_000_000;
+/** What the sweeps write: one int per 64-byte cache line. */
+const sweepArea = new Int32Array(COLD_KB * 256);
+
+function sweepCaches(): void {
+  for (let i = 0; i < sweepArea.length; i += 16) sweepArea[i] = (sweepArea[i] as number) + 1;
+}
 
 /** Express's request as far as the shield reads it (no `app`: no proxy, `ip` is the client). */
 function request(login: LoginRequest | { ip: string; cookie?: string; body: Record<string, unknown> }, path: string): Request {
@@ -60,6 +80,8 @@ interface PathSpec {
   readonly request: (i: number) => Request;
   readonly expect: Outcome;
   readonly targetUs?: number;
+  /** A cold row: caches swept before each call (see the header). */
+  readonly cold?: boolean;
 }
 
 export interface InProcessPath {
@@ -67,10 +89,12 @@ export interface InProcessPath {
   readonly label: string;
   readonly usPerCall: { min: number; median: number; max: number };
   readonly usPerCallPerRound: number[];
-  /** The process's CPU time per call (user + system, GC threads included). */
-  readonly cpuUsPerCall: { min: number; median: number; max: number };
-  readonly cpuUsPerCallPerRound: number[];
-  /** Median minus the baseline's median: what the shield adds to a middleware call. */
+  /** The process's CPU time per call (user + system, GC threads included); none for a cold row. */
+  readonly cpuUsPerCall?: { min: number; median: number; max: number };
+  readonly cpuUsPerCallPerRound?: number[];
+  /** Caches swept before each call (a cold row). */
+  readonly cold?: boolean;
+  /** Median minus the baseline's median (the cold baseline's for a cold row): what the shield adds to a middleware call. */
   readonly overBaselineUs: number;
   readonly targetUs?: number;
   readonly unexpected: number;
@@ -156,27 +180,47 @@ async function main(): Promise<void> {
     { name: 'blocked-source', label: 'a source over its limit: 429', middleware: login, request: (i) => request(blocked.request(i), '/auth/login'), expect: 429, targetUs: 10 },
   ];
 
-  if (ONLY) paths.splice(0, paths.length, ...paths.filter((p) => p.name === 'baseline' || ONLY.includes(p.name)));
+  if (COLD_KB > 0) {
+    for (const p of [...paths]) {
+      if (p.name === 'app-work') continue;
+      paths.push({ ...p, name: `${p.name}-cold`, label: `${p.label}, caches swept`, request: (i) => p.request(COLD_OFFSET + i), targetUs: undefined, cold: true });
+    }
+  }
+  if (ONLY) paths.splice(0, paths.length, ...paths.filter((p) => p.name === 'baseline' || p.name === 'baseline-cold' || ONLY.includes(p.name)));
   const gc = (globalThis as { gc?: () => void }).gc;
   const next = new Map(paths.map((p) => [p.name, 0]));
   const batch = async (path: PathSpec): Promise<{ us: number; cpuUs: number; unexpected: number }> => {
+    const calls = path.cold ? COLD_CALLS : CALLS;
     const from = next.get(path.name)!;
-    next.set(path.name, from + CALLS);
-    const requests = Array.from({ length: CALLS }, (_, k) => path.request(from + k));
+    next.set(path.name, from + calls);
+    const requests = Array.from({ length: calls }, (_, k) => path.request(from + k));
     gc?.();
     let unexpected = 0;
+    let elapsed: number;
     const cpuStart = process.cpuUsage();
-    const started = process.hrtime.bigint();
-    for (const req of requests) {
-      const { outcome } = await call(path.middleware, req);
-      if (outcome !== path.expect) unexpected++;
+    if (path.cold) {
+      let timed = 0n;
+      for (const req of requests) {
+        sweepCaches();
+        const started = process.hrtime.bigint();
+        const { outcome } = await call(path.middleware, req);
+        timed += process.hrtime.bigint() - started;
+        if (outcome !== path.expect) unexpected++;
+      }
+      elapsed = Number(timed) / 1e3;
+    } else {
+      const started = process.hrtime.bigint();
+      for (const req of requests) {
+        const { outcome } = await call(path.middleware, req);
+        if (outcome !== path.expect) unexpected++;
+      }
+      elapsed = Number(process.hrtime.bigint() - started) / 1e3;
     }
-    const elapsed = Number(process.hrtime.bigint() - started) / 1e3;
     const cpu = process.cpuUsage(cpuStart);
     // What the shield defers (setImmediate, timers such as the store's sweep) runs here,
     // between batches: the figures are the decision's own time.
     await new Promise((resolve) => setTimeout(resolve, 10));
-    return { us: elapsed / CALLS, cpuUs: (cpu.user + cpu.system) / CALLS, unexpected };
+    return { us: elapsed / calls, cpuUs: (cpu.user + cpu.system) / calls, unexpected };
   };
 
   // One untimed pass warms the JIT and learns each returning account's password quality.
@@ -197,6 +241,7 @@ async function main(): Promise<void> {
   }
   if (profiler && PROFILE) await profiler.stop(PROFILE);
   const baseline = spread(perRound.get('baseline')!).median;
+  const coldBaseline = perRound.has('baseline-cold') ? spread(perRound.get('baseline-cold')!).median : Number.NaN;
   const result: InProcessResult = {
     generatedAt: new Date().toISOString(),
     node: process.version,
@@ -211,9 +256,8 @@ async function main(): Promise<void> {
         label: p.label,
         usPerCall: roundedSpread(spread(perRound.get(p.name)!), 2),
         usPerCallPerRound: perRound.get(p.name)!,
-        cpuUsPerCall: roundedSpread(spread(cpuPerRound.get(p.name)!), 2),
-        cpuUsPerCallPerRound: cpuPerRound.get(p.name)!,
-        overBaselineUs: rounded(spread(perRound.get(p.name)!).median - baseline, 2),
+        ...(p.cold ? { cold: true } : { cpuUsPerCall: roundedSpread(spread(cpuPerRound.get(p.name)!), 2), cpuUsPerCallPerRound: cpuPerRound.get(p.name)! }),
+        overBaselineUs: rounded(spread(perRound.get(p.name)!).median - (p.cold ? coldBaseline : baseline), 2),
         ...(p.targetUs !== undefined ? { targetUs: p.targetUs } : {}),
         unexpected: unexpected.get(p.name)!,
       }),
