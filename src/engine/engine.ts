@@ -252,9 +252,9 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
    * last visit, kept with its verified cookie, answers that with one lookup (the cookie's)
    * instead of one per identifier (the source memo, the account memo, the device's plans),
    * each a few cache misses in a server's large heap. The ids are the same pure keying of the
-   * same inputs either way, and the memos are left as the long way would leave them (a hit
-   * there changes nothing). A new visit of the device keeps its plans: the planner checks
-   * them against the new ids.
+   * same inputs either way. The memos are not consulted: a hit there would change nothing, and
+   * an entry evicted since is not put back, which only this device's own repeat can tell. A
+   * new visit of the device keeps its plans: the planner checks them against the new ids.
    */
   private visit(req: Request, address: string): DeviceVisit {
     const device = this.cookie.read(req);
