@@ -58,6 +58,17 @@ describe('velocity signal', () => {
     expect(full).toEqual([expect.objectContaining({ signal: 'velocity.ip', points: 100 })]);
     expect(full[0]?.detail).toContain('20 failed logins from this IP in 15 min (limit 20)');
   });
+  it("states each shield's own limits and windows when several run in one process", () => {
+    const other = resolveConfig({ secret: 'k'.repeat(40), velocity: { ip: { limit: 6, windowSec: 3600 } } });
+    const at = (c: typeof config, consumed: number) => velocitySignal(input({ config: c, counters: counters({ ip: consumed }) }))[0]?.detail;
+    // Interleaved, so a text made for one configuration cannot be served to the other.
+    expect([at(config, 20), at(other, 6), at(config, 21), at(other, 7)]).toEqual([
+      '20 failed logins from this IP in 15 min (limit 20)',
+      '6 failed logins from this IP in 1 h (limit 6)',
+      '21 failed logins from this IP in 15 min (limit 20)',
+      '7 failed logins from this IP in 1 h (limit 6)',
+    ]);
+  });
   it('covers subnet, ip+account, distinct accounts per ip and account', () => {
     const reasons = velocitySignal(
       input({
