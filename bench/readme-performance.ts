@@ -66,6 +66,12 @@ export function performanceParagraph(cost: { throughput?: CostThroughput; inProc
       (f): f is string => f !== undefined,
     );
     if (figures.length > 0) sentences.push(`In process (\`npm run bench:in-process\`, direct middleware calls, medians of ${p.rounds} rounds): ${figures.join(', ')}.`);
+    // What a server sees: its HTTP work between two logins evicts the shield's data and code from the caches.
+    const swept = ['returning-success-cold', 'new-device-challenge-cold', 'blocked-source-cold'].map((name) => path(name)?.usPerCall.median);
+    if (swept.every((us) => us !== undefined)) {
+      const [returning, stepUp, block] = swept.map((us) => (us as number).toFixed(0));
+      sentences.push(`With the caches swept between calls, as a server's HTTP work leaves them: ${returning} µs wall per returning user's decision, ${stepUp} per step-up, ${block} per block.`);
+    }
   }
   return sentences.join(' ');
 }
