@@ -15,17 +15,17 @@
  * (setImmediate, the store's sweep timer) runs between batches, untimed: the figures are the
  * decision's own time; the HTTP bench's CPU per request is where everything is counted.
  * Wall time and the process's CPU time (`process.cpuUsage()`, which a busy shared machine
- * disturbs less) per call, both.
+ * disturbs less) per call, both. Request objects are built before each batch is timed;
+ * `gc()` runs before each batch when node has --expose-gc, so a batch pays for its own
+ * garbage. Prints the result as JSON.
  *
  * Cold rows: the same paths with the processor's caches swept between calls (COLD_KB of
  * memory written, 4 MB by default, untimed; each call timed alone). Back to back, a call
- * finds the shield's memos and store entries in cache; in a server, the HTTP parser, Express
- * and the socket writes between two logins evict them, and the same decision there costs
- * 2-3 times as much: the cold rows are what a server's CPU per request sees of the shield,
- * and they count cache misses (lookups in large maps, objects reached through others), which
- * the hot rows hide. Wall time only: the sweep's own CPU would be counted in a CPU figure. Request objects are built before each batch is timed; `gc()`
- * runs before each batch when node has --expose-gc, so a batch pays for its own garbage.
- * Prints the result as JSON.
+ * finds the shield's memos, store entries and code in cache; in a server, the HTTP parser,
+ * Express and the socket writes between two logins evict them, and the same decision there
+ * costs 2-3 times as much: the cold rows are closer to what a server's CPU per request sees
+ * of the shield, and they count the cache misses the hot rows hide. Wall time only: the
+ * sweep's own CPU would be counted in a CPU figure.
  */
 import { createShield } from 'account-shield';
 import type { Request, RequestHandler } from 'express';
