@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { SecondFactor } from '../challenges/challenges.js';
 import type { Thresholds } from '../config/config.js';
 import type { Assessment } from '../engine/assessment.js';
-import type { ShieldEngine } from '../engine/engine.js';
+import type { Settlement, ShieldEngine } from '../engine/engine.js';
 import { badRequest, invalidCredentials, stepUpRequired, tooManyAttempts, unavailable } from '../http/responses.js';
 import { type AccountLookup, type AuthResult, isPromiseLike } from './callbacks.js';
 import { stringField } from '../http/body.js';
@@ -43,21 +43,9 @@ export function loginGuard(engine: ShieldEngine, options: ResolvedLogin, setting
       return unavailable(res);
     }
     const enforced = monitor ? 'allow' : assessment.action;
-    // Each settlement is spelt out as one literal where it is made, every field in the same
-    // order (one shape for the engine to see): no spread copy, no closure made per login.
     if (enforced === 'block') {
       // On the embedded store a decision settles at once: awaiting only a promise saves a tick.
-      const settling = engine.settle(req, res, assessment, {
-        route,
-        kind: 'login',
-        monitor,
-        startedAt,
-        outcome: 'blocked',
-        counts: 'blocked',
-        facts: undefined,
-        state: undefined,
-        signIn: undefined,
-      });
+      const settling = engine.settle(req, res, assessment, loginSettlement(route, monitor, startedAt, 'blocked', 'blocked'));
       const decision = settling instanceof Promise ? await settling : settling;
       return tooManyAttempts(res, decision.retryAfterSeconds ?? 60);
     }
@@ -93,17 +81,9 @@ export function loginGuard(engine: ShieldEngine, options: ResolvedLogin, setting
           res,
           assessment,
           { userId: owner, purpose: 'login', passwordOk: userId !== undefined, factor },
-          {
-            route,
-            kind: 'login',
-            monitor,
-            startedAt,
-            outcome: 'challenged',
-            counts: 'failure',
-            facts: { unknownAccount: unknownAccount || (options.lookupAccount !== undefined && owner === null) },
-            state: undefined,
-            signIn: undefined,
-          },
+          loginSettlement(route, monitor, startedAt, 'challenged', 'failure', {
+            unknownAccount: unknownAccount || (options.lookupAccount !== undefined && owner === null),
+          }),
         );
       } catch {
         return unavailable(res);
@@ -112,32 +92,34 @@ export function loginGuard(engine: ShieldEngine, options: ResolvedLogin, setting
     }
 
     if (userId === undefined) {
-      const settling = engine.settle(req, res, assessment, {
-        route,
-        kind: 'login',
-        monitor,
-        startedAt,
-        outcome: 'failure',
-        counts: 'failure',
-        facts: { unknownAccount },
-        state: undefined,
-        signIn: undefined,
-      });
+      const settling = engine.settle(req, res, assessment, loginSettlement(route, monitor, startedAt, 'failure', 'failure', { unknownAccount }));
       if (settling instanceof Promise) await settling;
       return invalidCredentials(res);
     }
-    const settled = engine.settle(req, res, assessment, {
-      route,
-      kind: 'login',
-      monitor,
-      startedAt,
-      outcome: 'success',
-      counts: 'success',
-      facts: undefined,
-      state: { userId },
-      signIn: { address: email.value, password: password.value },
-    });
+    const settled = engine.settle(
+      req,
+      res,
+      assessment,
+      loginSettlement(route, monitor, startedAt, 'success', 'success', undefined, { userId }, { address: email.value, password: password.value }),
+    );
     if (settled instanceof Promise) await settled;
     next();
   };
+}
+
+/**
+ * How a login step ends, as one literal with every field in the same order whatever the
+ * outcome (one shape for the engine to see): no spread copy, and no closure made per login.
+ */
+function loginSettlement<O extends Settlement['outcome']>(
+  route: string,
+  monitor: boolean,
+  startedAt: number,
+  outcome: O,
+  counts: Settlement['counts'],
+  facts?: Settlement['facts'],
+  state?: Settlement['state'],
+  signIn?: Settlement['signIn'],
+): Settlement & { readonly outcome: O } {
+  return { route, kind: 'login', monitor, startedAt, outcome, counts, facts, state, signIn };
 }
