@@ -11,7 +11,7 @@ export interface CookieDevice<Visit = unknown> {
   /** Its HMAC-keyed id. */
   readonly keyed: string;
   /**
-   * What the caller last made of a request from this device (see `ShieldEngine.assess`),
+   * What the caller last made of a request from this device (see `ShieldEngine.visit`),
    * kept with the verified cookie and dropped with it: a returning device's next request then
    * costs one lookup, not one per identifier. In-process only, never stored or logged.
    */
