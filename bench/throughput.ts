@@ -14,14 +14,20 @@
  * hits every variant alike. Per variant: req/s per round, its ratio to bare Express in the
  * same round (min / median / max over rounds), p50/p99 latency, and the server's CPU µs per
  * request (its own `process.cpuUsage()` before and after each window, divided by requests
- * served), which moves far less with machine noise than throughput. For Redis: redis-server's
+ * served), which moves far less with machine noise than throughput, and the login guard's own
+ * time in the server, from its entry to its `next()` (median per window, of the logins it let
+ * through): the shield's share alone, with Express's real request objects, which whole-request
+ * CPU buries under Express's and the machine's noise. For Redis: redis-server's
  * CPU and commands per request during the windows, then round trips per decision, path by
  * path, through a counting proxy (bench/lib/round-trips.ts).
  *
  * A full run writes `cost.throughput` in bench/results.json (nothing else there changes) and
  * regenerates the README's performance line. --quick writes nothing unless --write is given.
  *
- *   --quick  --write  --rounds N  --window SECONDS
+ *   --quick  --write  --rounds N  --window SECONDS  --variants bare,shield-memory,…
+ *
+ * --variants runs only the named variants (bare is always among them: every ratio is to it),
+ * for a focused before/after while working; such a run writes nothing unless --write is given.
  *
  * SERVER_NODE_ARGS="--perf-basic-prof" (say) starts every server process with those node
  * flags, to profile a variant from outside (`perf record -p PID`; MODE is in its environment).
@@ -43,7 +49,7 @@ import {
   type Traffic,
   type TrafficKind,
 } from './lib/cost-traffic.js';
-import { processCpuUs, serverStats } from './lib/cpu.js';
+import { type GuardTimes, processCpuUs, serverStats } from './lib/cpu.js';
 import { Target } from './lib/http.js';
 import { enrolAccounts, WRONG_EVERY } from './lib/load.js';
 import { measuredCommit } from './lib/measured-commit.js';
@@ -120,6 +126,8 @@ export interface CostWindow {
   readonly statuses: Record<string, number>;
   readonly errors: number;
   readonly cpuUsPerRequest: number;
+  /** The login guard's own µs per login it let through, in the server (see login-server.ts). */
+  readonly guardUs?: GuardTimes;
   readonly heapUsedMB: number;
   readonly redisCpuUsPerRequest?: number;
   readonly redisCommandsPerRequest?: number;
@@ -141,6 +149,8 @@ export interface CostVariant {
   readonly p50ms: Spread;
   readonly p99ms: Spread;
   readonly cpuUsPerRequest: Spread;
+  /** The window medians of the guard's own µs in the server (allowed logins only). */
+  readonly guardUs?: Spread;
   readonly redisCpuUsPerRequest?: Spread;
   readonly redisCommandsPerRequest?: Spread;
 }
@@ -181,6 +191,7 @@ async function window(live: Live, seconds: number, connections: number, windowIn
   const { port } = live.server;
   const traffic = await live.traffic(windowIndex);
   const useRedis = live.spec.redis && redis;
+  // Also empties the guard's samples, so the window's are its own.
   const before = await serverStats(port);
   const redisBefore = useRedis ? { cpu: await processCpuUs(redis.pid), calls: await commandCalls(redis.port) } : undefined;
   offset += 10_000_000;
@@ -213,6 +224,7 @@ async function window(live: Live, seconds: number, connections: number, windowIn
     statuses,
     errors: r.errors + r.timeouts,
     cpuUsPerRequest: rounded((after.cpuUs - before.cpuUs) / requests, 1),
+    ...(after.guard ? { guardUs: after.guard } : {}),
     heapUsedMB: rounded(after.heapUsed / 1e6, 1),
     ...redisFigures,
     ...(Object.keys(decisions).length > 0 ? { decisions } : {}),
@@ -222,7 +234,8 @@ async function window(live: Live, seconds: number, connections: number, windowIn
 
 function describeWindow(w: Omit<CostWindow, 'round' | 'position'>): string {
   const redis = w.redisCpuUsPerRequest !== undefined ? ` · redis ${w.redisCpuUsPerRequest} µs/req, ${w.redisCommandsPerRequest} cmds/req` : '';
-  return `${w.rps.toFixed(0)} req/s, p50 ${w.p50ms} ms, p99 ${w.p99ms} ms, ${w.cpuUsPerRequest} µs CPU/req${redis}, heap ${w.heapUsedMB} MB, ${JSON.stringify(w.statuses)}${w.errors ? `, ${w.errors} errors` : ''}${w.decisions ? ` · ${JSON.stringify(w.decisions)}` : ''}${w.degraded ? `, ${w.degraded} degraded` : ''}`;
+  const guard = w.guardUs ? `, guard ${w.guardUs.median} µs (p10 ${w.guardUs.p10}, p90 ${w.guardUs.p90})` : '';
+  return `${w.rps.toFixed(0)} req/s, p50 ${w.p50ms} ms, p99 ${w.p99ms} ms, ${w.cpuUsPerRequest} µs CPU/req${guard}${redis}, heap ${w.heapUsedMB} MB, ${JSON.stringify(w.statuses)}${w.errors ? `, ${w.errors} errors` : ''}${w.decisions ? ` · ${JSON.stringify(w.decisions)}` : ''}${w.degraded ? `, ${w.degraded} degraded` : ''}`;
 }
 
 async function startVariants(settings: Settings, specs: readonly VariantSpec[], script: string, redis: RedisProcess | undefined, log: Log, notes: string[]): Promise<Live[]> {
@@ -290,6 +303,7 @@ function summarise(spec: VariantSpec, settings: Settings, windows: CostWindow[],
     const values = windows.map(f).filter((v): v is number => v !== undefined);
     return values.length > 0 ? roundedSpread(spread(values), 2) : undefined;
   };
+  const guard = of((w) => w.guardUs?.median);
   const redisCpu = of((w) => w.redisCpuUsPerRequest);
   const redisCommands = of((w) => w.redisCommandsPerRequest);
   return {
@@ -303,6 +317,7 @@ function summarise(spec: VariantSpec, settings: Settings, windows: CostWindow[],
     p50ms: of((w) => w.p50ms)!,
     p99ms: of((w) => w.p99ms)!,
     cpuUsPerRequest: of((w) => w.cpuUsPerRequest)!,
+    ...(guard ? { guardUs: guard } : {}),
     ...(redisCpu ? { redisCpuUsPerRequest: redisCpu } : {}),
     ...(redisCommands ? { redisCommandsPerRequest: redisCommands } : {}),
   };
@@ -336,15 +351,16 @@ function check(spec: VariantSpec, windows: readonly CostWindow[]): string[] {
   return notes;
 }
 
-export async function runCostThroughput(settings: Settings, log: Log): Promise<CostThroughput> {
+export async function runCostThroughput(settings: Settings, log: Log, only?: readonly string[]): Promise<CostThroughput> {
   const started = performance.now();
   const loadAverageStart = loadavg();
   const notes: string[] = [];
   const script = await compiledScript('bench/lib/login-server.ts');
   let redis: RedisProcess | undefined;
-  if (onPath('redis-server')) redis = await startRedis();
-  else notes.push('no redis-server binary on PATH: the Redis variants were skipped');
-  const specs = VARIANTS.filter((v) => !v.redis || redis);
+  const wantsRedis = only === undefined || VARIANTS.some((v) => v.redis && only.includes(v.name));
+  if (wantsRedis && onPath('redis-server')) redis = await startRedis();
+  else if (wantsRedis) notes.push('no redis-server binary on PATH: the Redis variants were skipped');
+  const specs = VARIANTS.filter((v) => (!v.redis || redis) && (only === undefined || v.name === 'bare' || only.includes(v.name)));
   let live: Live[] = [];
   try {
     if (redis) await redisCall(redis.port, 'FLUSHALL');
@@ -397,13 +413,17 @@ export async function runCostThroughput(settings: Settings, log: Log): Promise<C
 
 /** The table of issue 12, from one run. */
 export function costTable(result: CostThroughput): string {
-  const lines = ['| variant | req/s (median) | ratio to bare, min / median / max | p50 / p99 ms (median) | server CPU µs per request, min / median / max |', '|---|---|---|---|---|'];
+  const lines = [
+    "| variant | req/s (median) | ratio to bare, min / median / max | p50 / p99 ms (median) | server CPU µs per request, min / median / max | the guard's own µs per allowed login in the server (entry to next(); on Redis with its round trip), min / median / max of the windows' medians |",
+    '|---|---|---|---|---|---|',
+  ];
   for (const v of result.variants) {
     const ratio = v.name === 'bare' ? '1' : spreadText(v.ratioToBare);
     const redis = v.redisCpuUsPerRequest ? ` (+ redis-server ${v.redisCpuUsPerRequest.median.toFixed(0)})` : '';
-    lines.push(`| ${v.label} | ${v.rps.median.toFixed(0)} | ${ratio} | ${v.p50ms.median} / ${v.p99ms.median} | ${spreadText(v.cpuUsPerRequest, 0)}${redis} |`);
+    const guard = v.guardUs ? spreadText(v.guardUs, 1) : '';
+    lines.push(`| ${v.label} | ${v.rps.median.toFixed(0)} | ${ratio} | ${v.p50ms.median} / ${v.p99ms.median} | ${spreadText(v.cpuUsPerRequest, 0)}${redis} | ${guard} |`);
   }
-  for (const c of result.comparisons) lines.push(`| ${c.name} | | ${spreadText(c.ratio)} | | |`);
+  for (const c of result.comparisons) lines.push(`| ${c.name} | | ${spreadText(c.ratio)} | | | |`);
   return lines.join('\n');
 }
 
@@ -416,9 +436,13 @@ function main(): Promise<void> {
   const base = args.includes('--quick') ? QUICK : FULL;
   const settings: Settings = { ...base, rounds: option('rounds') ?? base.rounds, windowSec: option('window') ?? base.windowSec };
   if (!(settings.rounds >= 1 && settings.windowSec >= 1)) throw new Error('--rounds and --window must be at least 1');
-  const write = settings.name === 'full' || args.includes('--write');
+  const named = args.indexOf('--variants');
+  const only = named >= 0 ? String(args[named + 1] ?? '').split(',').filter(Boolean) : undefined;
+  const unknown = only?.filter((name) => !VARIANTS.some((v) => v.name === name)) ?? [];
+  if (unknown.length > 0) throw new Error(`--variants: no variant named ${unknown.join(', ')}; the variants are ${VARIANTS.map((v) => v.name).join(', ')}`);
+  const write = (settings.name === 'full' && only === undefined) || args.includes('--write');
   const log: Log = (line) => process.stderr.write(`[throughput ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-  return runCostThroughput(settings, log).then(async (result) => {
+  return runCostThroughput(settings, log, only).then(async (result) => {
     process.stdout.write(`${costTable(result)}\n`);
     if (result.roundTrips) {
       for (const p of [...result.roundTrips.shield, result.roundTrips.floor]) {

@@ -17,6 +17,18 @@ export interface ServerStats {
   readonly actions: Record<string, number>;
   /** Decisions served from the shield's in-process insurance (the store was slow or down). */
   readonly degraded: number;
+  /**
+   * The login guard's own time, entry to `next()`, of the logins it let through since the last
+   * GET /stats (µs; see login-server.ts): undefined without a shield or without such logins.
+   */
+  readonly guard?: GuardTimes;
+}
+
+export interface GuardTimes {
+  readonly n: number;
+  readonly p10: number;
+  readonly median: number;
+  readonly p90: number;
 }
 
 export async function serverStats(port: number): Promise<ServerStats> {
@@ -25,10 +37,11 @@ export async function serverStats(port: number): Promise<ServerStats> {
     heapUsed?: number;
     actions?: Record<string, number>;
     degraded?: number;
+    guard?: GuardTimes;
   };
   const cpuUs = (body.cpu?.user ?? Number.NaN) + (body.cpu?.system ?? Number.NaN);
   if (!Number.isFinite(cpuUs)) throw new Error(`GET /stats on :${port} did not report cpu`);
-  return { cpuUs, heapUsed: body.heapUsed ?? 0, actions: body.actions ?? {}, degraded: body.degraded ?? 0 };
+  return { cpuUs, heapUsed: body.heapUsed ?? 0, actions: body.actions ?? {}, degraded: body.degraded ?? 0, ...(body.guard ? { guard: body.guard } : {}) };
 }
 
 let ticksPerSecond: number | undefined;

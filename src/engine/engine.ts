@@ -5,6 +5,7 @@ import { type Presentation, type PresentationResult, presentChallenge } from '..
 import type { ResolvedConfig, Thresholds } from '../config/config.js';
 import type { ShieldRequestState } from '../http/request-state.js';
 import { ContextReader, type RequestContext } from '../identity/client-context.js';
+import { clientOrigin } from '../identity/client-origin.js';
 import { DeviceCookie } from '../identity/device-cookie.js';
 import { createKeyer, type Keyer } from '../identity/keyer.js';
 import { MemoCache } from '../identity/memo-cache.js';
@@ -255,15 +256,24 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
    * same inputs either way. The memos are not consulted: a hit there would change nothing, and
    * an entry evicted since is not put back, which only this device's own repeat can tell. A
    * new visit of the device keeps its plans: the planner checks them against the new ids.
+   * Whether it is back from the same client address is told by its origin when there is one
+   * (`clientOrigin`): Express's `req.ip` is then not run at all.
    */
   private visit(req: Request, address: string): DeviceVisit {
     const device = this.cookie.read(req);
-    const source = this.context.address(req);
     const last = device?.visit;
-    if (last !== undefined && last.email === address && last.source === source) return last;
+    // Only a device keeps a visit, so only a device's request needs its origin.
+    const origin = device === undefined ? undefined : clientOrigin(req);
+    // The same origin is the same client address (see clientOrigin): Express need not be asked.
+    if (last !== undefined && origin !== undefined && last.origin === origin && last.email === address) return last;
+    const source = this.context.address(req);
+    if (last !== undefined && last.email === address && last.source === source) {
+      last.origin = origin;
+      return last;
+    }
     const ctx = this.context.readAt(source, device);
     const ids: AttemptIds = { account: this.accountOf(address), ip: ctx.ip, subnet: ctx.subnet, site: ctx.site, device: ctx.device };
-    const visit: DeviceVisit = { email: address, source, ctx, ids, returning: last?.returning };
+    const visit: DeviceVisit = { email: address, source, origin, ctx, ids, returning: last?.returning };
     // Only a verified cookie's device keeps one (bounded with the cookie memo); one per device.
     if (device !== undefined) device.visit = visit;
     return visit;
@@ -585,6 +595,8 @@ interface DeviceVisit extends ReturningSlot {
   /** The address as sent, and the client address, it was keyed from. */
   readonly email: string;
   readonly source: string;
+  /** What the client address was computed from, when that names it (see clientOrigin). */
+  origin: string | undefined;
   readonly ctx: RequestContext;
   readonly ids: AttemptIds;
 }
