@@ -103,7 +103,7 @@ function decision(n: number): Decision {
   // The device's own slot for its plans, as its verified cookie keeps one in the engine.
   const slot: ReturningSlot = { returning: undefined };
   const whole = planner.plan({ ...ids, device }, bucket, 'login', [], slot);
-  planner.recheck({ ...ids, device }, whole, whole.request.keys.map((key) => (key === storeKeys.knownDevice(account, device) ? '1' : undefined)), slot);
+  planner.recheck({ ...ids, device }, bucket, whole, whole.request.keys.map((key) => (key === storeKeys.knownDevice(account, device) ? '1' : undefined)), slot);
   const known = planner.plan({ ...ids, device }, bucket, 'login', [], slot).request;
   return { read, known, failure };
 }

@@ -231,16 +231,17 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
   assess(req: Request, address: string, options: AssessOptions): Assessment | Promise<Assessment> {
     const visit = this.visit(req, address);
     const { ctx, ids } = visit;
-    const plan = this.planner.plan(ids, waveBucket(this.config.now(), this.config), options.route, options.also ?? [], visit);
+    const bucket = waveBucket(this.config.now(), this.config);
+    const plan = this.planner.plan(ids, bucket, options.route, options.also ?? [], visit);
     const sync = this.sync;
     if (sync !== undefined) {
       const snapshot = sync.read(plan.request);
-      const instead = this.planner.recheck(ids, plan, snapshot.values, visit);
+      const instead = this.planner.recheck(ids, bucket, plan, snapshot.values, visit);
       if (instead === undefined) return this.score(ctx, ids, address, plan, snapshot, false, options);
       return this.score(ctx, ids, address, instead, sync.read(instead.request), false, options);
     }
     return this.readAsync(plan, options.failOpen).then(async (first) => {
-      const instead = this.planner.recheck(ids, plan, first.value.values, visit);
+      const instead = this.planner.recheck(ids, bucket, plan, first.value.values, visit);
       if (instead === undefined) return this.score(ctx, ids, address, plan, first.value, first.degraded, options);
       const again = await this.readAsync(instead, options.failOpen);
       return this.score(ctx, ids, address, instead, again.value, first.degraded || again.degraded, options);

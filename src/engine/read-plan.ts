@@ -29,6 +29,8 @@ export interface ReadPlan {
    * read instead when the device turns out not to be known.
    */
   readonly whole?: ReadPlan;
+  /** The wave bucket its refs were built for. */
+  readonly bucket: number;
 }
 
 export interface KeyPositions {
@@ -93,7 +95,9 @@ export interface ReturningSlot {
  * Every other signal is silent for a known device (source rules, the wave, listed passwords,
  * recent changes), so the decision is the one the whole read would give. Should the device
  * have been forgotten meanwhile, the whole plan is read at once (`recheck`): a second read for
- * the owner of that device only, never for anyone without its cookie.
+ * the owner of that device only, never for anyone without its cookie. The known-device cut
+ * reads no wave bucket, so it is kept from one bucket to the next: a device back after a
+ * minute builds nothing (the whole plan, should it be needed, is then built for the new bucket).
  */
 export class ReadPlanner {
   private bucket = Number.NaN;
@@ -105,7 +109,13 @@ export class ReadPlanner {
   plan(ids: AttemptIds, bucket: number, route: 'login' | 'change', also: readonly CounterRef[], slot: ReturningSlot): ReadPlan {
     if (ids.device === undefined || also.length > 0) return this.build(ids, bucket, route, also);
     const kept = slot.returning;
-    if (kept !== undefined && kept.account === ids.account && kept.ip === ids.ip && kept.bucket === bucket) return kept.knownDevice ?? kept.plan;
+    if (kept !== undefined && kept.account === ids.account && kept.ip === ids.ip) {
+      if (kept.bucket === bucket) return kept.knownDevice ?? kept.plan;
+      // A known device's read holds in every bucket: it reads none of the wave's counters, and
+      // its outcomes count none (outcomeIncrements, followUps). Should the device turn out
+      // unknown, `recheck` reads a whole plan of the bucket it is in.
+      if (kept.knownDevice !== undefined) return kept.knownDevice;
+    }
     // With a device the read is the same for every route (see `build`).
     const plan = freeze(this.build(ids, bucket, route, NO_ALSO));
     // Whether the device is known for the account does not depend on the address or the bucket.
@@ -120,13 +130,14 @@ export class ReadPlanner {
    * (a known-device plan found the device no longer known). A whole read that finds the device
    * known lets its next requests read less.
    */
-  recheck(ids: AttemptIds, plan: ReadPlan, values: readonly (string | undefined)[], slot: ReturningSlot): ReadPlan | undefined {
+  recheck(ids: AttemptIds, bucket: number, plan: ReadPlan, values: readonly (string | undefined)[], slot: ReturningSlot): ReadPlan | undefined {
     const known = valueAt(values, plan.at.knownDevice) !== undefined;
     const kept = ids.device === undefined ? undefined : slot.returning;
     if (plan.whole !== undefined) {
       if (known) return undefined;
       if (kept !== undefined && kept.knownDevice === plan) kept.knownDevice = undefined;
-      return plan.whole;
+      // Cut in an earlier bucket: its wave counters are of that bucket, not of this one.
+      return plan.whole.bucket === bucket ? plan.whole : this.build(ids, bucket, 'login', NO_ALSO);
     }
     if (known && kept !== undefined && kept.plan === plan) kept.knownDevice ??= knownDevicePlan(plan);
     return undefined;
@@ -137,12 +148,12 @@ export class ReadPlanner {
     const { names, list } = refList(refs);
     for (const ref of also) list.push(ref);
     if (ids.device === undefined && route === 'login') {
-      return { refs, names, request: { counters: list, keys: [storeKeys.waveFlag(), storeKeys.waveBaseline()] }, at: LOGIN_WITHOUT_DEVICE };
+      return { refs, names, request: { counters: list, keys: [storeKeys.waveFlag(), storeKeys.waveBaseline()] }, at: LOGIN_WITHOUT_DEVICE, whole: undefined, bucket };
     }
     const keys = [storeKeys.passwordFlags(ids.account), storeKeys.waveFlag(), storeKeys.recentChange(ids.account), storeKeys.waveBaseline()];
-    if (ids.device === undefined) return { refs, names, request: { counters: list, keys }, at: WHOLE_WITHOUT_DEVICE };
+    if (ids.device === undefined) return { refs, names, request: { counters: list, keys }, at: WHOLE_WITHOUT_DEVICE, whole: undefined, bucket };
     keys.push(storeKeys.knownDevice(ids.account, ids.device), storeKeys.secondFactorPass(ids.account, ids.device));
-    return { refs, names, request: { counters: list, keys }, at: WHOLE };
+    return { refs, names, request: { counters: list, keys }, at: WHOLE, whole: undefined, bucket };
   }
 
   private bucketRefs(bucket: number): BucketRefs {
@@ -167,6 +178,7 @@ function knownDevicePlan(whole: ReadPlan): ReadPlan {
     },
     at: KNOWN_DEVICE,
     whole,
+    bucket: whole.bucket,
   });
 }
 

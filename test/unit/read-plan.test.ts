@@ -80,9 +80,9 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
     const whole = planner.plan(ids, 7, 'login', [], slot);
     const found = (plan: typeof whole, known: boolean) => plan.request.keys.map((key) => (key === storeKeys.knownDevice('acct', 'dev') && known ? '1700000000000' : undefined));
     // Not known yet: the whole read stands, and so does the next plan.
-    expect(planner.recheck(ids, whole, found(whole, false), slot)).toBeUndefined();
+    expect(planner.recheck(ids, 7, whole, found(whole, false), slot)).toBeUndefined();
     expect(planner.plan(ids, 7, 'login', [], slot)).toBe(whole);
-    expect(planner.recheck(ids, whole, found(whole, true), slot)).toBeUndefined();
+    expect(planner.recheck(ids, 7, whole, found(whole, true), slot)).toBeUndefined();
     const cut = planner.plan(ids, 7, 'login', [], slot);
     expect(cut).not.toBe(whole);
     expect(cut.whole).toBe(whole);
@@ -93,9 +93,28 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
     expect(cut.request.keys).toEqual([storeKeys.passwordFlags('acct'), storeKeys.knownDevice('acct', 'dev'), storeKeys.secondFactorPass('acct', 'dev')]);
     expect([cut.at.wave, cut.at.baseline, cut.at.recentChange]).toEqual([undefined, undefined, undefined]);
     // Still known: the cut read stands. Forgotten: read the whole plan now, and from then on.
-    expect(planner.recheck(ids, cut, found(cut, true), slot)).toBeUndefined();
-    expect(planner.recheck(ids, cut, found(cut, false), slot)).toBe(whole);
+    expect(planner.recheck(ids, 7, cut, found(cut, true), slot)).toBeUndefined();
+    expect(planner.recheck(ids, 7, cut, found(cut, false), slot)).toBe(whole);
     expect(planner.plan(ids, 7, 'login', [], slot)).toBe(whole);
+  });
+
+  it('keeps the known-device cut from one bucket to the next without building anything, and reads the new bucket whole when the device is no longer known', () => {
+    const planner = new ReadPlanner(specs);
+    const slot: ReturningSlot = { returning: undefined };
+    const ids = { account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' };
+    const whole = planner.plan(ids, 7, 'login', [], slot);
+    const found = (plan: typeof whole, known: boolean) => plan.request.keys.map((_, i) => (i === plan.at.knownDevice && known ? '1' : undefined));
+    planner.recheck(ids, 7, whole, found(whole, true), slot);
+    const cut = planner.plan(ids, 7, 'login', [], slot);
+    expect(cut.whole).toBe(whole);
+    // A minute later: the same cut (it reads no bucket's counters), not a new one.
+    expect(planner.plan(ids, 8, 'login', [], slot)).toBe(cut);
+    expect(planner.recheck(ids, 8, cut, found(cut, true), slot)).toBeUndefined();
+    // Forgotten meanwhile: the whole read is of bucket 8, not of the bucket the cut was made in.
+    const instead = planner.recheck(ids, 8, cut, found(cut, false), slot);
+    expect(instead?.refs.evidence.key).toBe('all:8');
+    expect(instead?.refs.evidencePrevious.key).toBe('all:7');
+    expect(instead?.request.counters).toEqual(refList(velocityRefs(specs, ids, 8)).list);
   });
 
   it('keeps the known-device cut across a new address or bucket of the same account, never for another account or a route’s own counters', () => {
@@ -103,7 +122,7 @@ describe('ReadPlanner: memoised parts, the same read as the uncached refs', () =
     const slot: ReturningSlot = { returning: undefined };
     const ids = { account: 'acct', ip: 'ip', subnet: 'net', device: 'dev' };
     const whole = planner.plan(ids, 7, 'login', [], slot);
-    planner.recheck(ids, whole, whole.request.keys.map((_, i) => (i === whole.at.knownDevice ? '1' : undefined)), slot);
+    planner.recheck(ids, 7, whole, whole.request.keys.map((_, i) => (i === whole.at.knownDevice ? '1' : undefined)), slot);
     const moved = planner.plan({ ...ids, ip: 'ip-2', subnet: 'net-2' }, 8, 'login', [], slot);
     expect(moved.whole).toBeDefined();
     expect(moved.request.counters).toEqual([velocityRefs(specs, { ...ids, ip: 'ip-2', subnet: 'net-2' }, 8).ipAccount]);
