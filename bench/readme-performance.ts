@@ -39,6 +39,11 @@ export function performanceParagraph(cost: { throughput?: CostThroughput; inProc
       `(median of ${t.settings.rounds} interleaved rounds, ${range(memory.ratioToBare)}${peers.length ? `; in the same run ${peers.join(', ')}` : ''}) ` +
       `and spends ${us(memory.cpuUsPerRequest.median)} of server CPU per request, against bare Express's ${us(bare.cpuUsPerRequest.median)}.`,
   ];
+  if (memory.guardUs) {
+    sentences.push(
+      `Of that, the login guard itself (entry to \`next()\`, inside the server) takes ${us(memory.guardUs.median)} per returning user's login (median of the windows' medians, ${range(memory.guardUs, 0)} µs).`,
+    );
+  }
   const redis = v('shield-redis');
   const floor = v('redis-floor');
   if (redis && floor) {

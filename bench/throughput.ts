@@ -128,6 +128,8 @@ export interface CostWindow {
   readonly cpuUsPerRequest: number;
   /** The login guard's own µs per login it let through, in the server (see login-server.ts). */
   readonly guardUs?: GuardTimes;
+  /** The same per login it answered itself (401, 429), until it hands the answer to Express. */
+  readonly answeredUs?: GuardTimes;
   readonly heapUsedMB: number;
   readonly redisCpuUsPerRequest?: number;
   readonly redisCommandsPerRequest?: number;
@@ -151,6 +153,8 @@ export interface CostVariant {
   readonly cpuUsPerRequest: Spread;
   /** The window medians of the guard's own µs in the server (allowed logins only). */
   readonly guardUs?: Spread;
+  /** The window medians of the guard's µs for the logins it answered itself. */
+  readonly answeredUs?: Spread;
   readonly redisCpuUsPerRequest?: Spread;
   readonly redisCommandsPerRequest?: Spread;
 }
@@ -225,6 +229,7 @@ async function window(live: Live, seconds: number, connections: number, windowIn
     errors: r.errors + r.timeouts,
     cpuUsPerRequest: rounded((after.cpuUs - before.cpuUs) / requests, 1),
     ...(after.guard ? { guardUs: after.guard } : {}),
+    ...(after.answered ? { answeredUs: after.answered } : {}),
     heapUsedMB: rounded(after.heapUsed / 1e6, 1),
     ...redisFigures,
     ...(Object.keys(decisions).length > 0 ? { decisions } : {}),
@@ -234,7 +239,9 @@ async function window(live: Live, seconds: number, connections: number, windowIn
 
 function describeWindow(w: Omit<CostWindow, 'round' | 'position'>): string {
   const redis = w.redisCpuUsPerRequest !== undefined ? ` · redis ${w.redisCpuUsPerRequest} µs/req, ${w.redisCommandsPerRequest} cmds/req` : '';
-  const guard = w.guardUs ? `, guard ${w.guardUs.median} µs (p10 ${w.guardUs.p10}, p90 ${w.guardUs.p90})` : '';
+  const guard =
+    (w.guardUs ? `, guard ${w.guardUs.median} µs (p10 ${w.guardUs.p10}, p90 ${w.guardUs.p90})` : '') +
+    (w.answeredUs ? `, answering ${w.answeredUs.median} µs (p10 ${w.answeredUs.p10}, p90 ${w.answeredUs.p90})` : '');
   return `${w.rps.toFixed(0)} req/s, p50 ${w.p50ms} ms, p99 ${w.p99ms} ms, ${w.cpuUsPerRequest} µs CPU/req${guard}${redis}, heap ${w.heapUsedMB} MB, ${JSON.stringify(w.statuses)}${w.errors ? `, ${w.errors} errors` : ''}${w.decisions ? ` · ${JSON.stringify(w.decisions)}` : ''}${w.degraded ? `, ${w.degraded} degraded` : ''}`;
 }
 
@@ -304,6 +311,7 @@ function summarise(spec: VariantSpec, settings: Settings, windows: CostWindow[],
     return values.length > 0 ? roundedSpread(spread(values), 2) : undefined;
   };
   const guard = of((w) => w.guardUs?.median);
+  const answered = of((w) => w.answeredUs?.median);
   const redisCpu = of((w) => w.redisCpuUsPerRequest);
   const redisCommands = of((w) => w.redisCommandsPerRequest);
   return {
@@ -318,6 +326,7 @@ function summarise(spec: VariantSpec, settings: Settings, windows: CostWindow[],
     p99ms: of((w) => w.p99ms)!,
     cpuUsPerRequest: of((w) => w.cpuUsPerRequest)!,
     ...(guard ? { guardUs: guard } : {}),
+    ...(answered ? { answeredUs: answered } : {}),
     ...(redisCpu ? { redisCpuUsPerRequest: redisCpu } : {}),
     ...(redisCommands ? { redisCommandsPerRequest: redisCommands } : {}),
   };
@@ -414,13 +423,13 @@ export async function runCostThroughput(settings: Settings, log: Log, only?: rea
 /** The table of issue 12, from one run. */
 export function costTable(result: CostThroughput): string {
   const lines = [
-    "| variant | req/s (median) | ratio to bare, min / median / max | p50 / p99 ms (median) | server CPU µs per request, min / median / max | the guard's own µs per allowed login in the server (entry to next(); on Redis with its round trip), min / median / max of the windows' medians |",
+    "| variant | req/s (median) | ratio to bare, min / median / max | p50 / p99 ms (median) | server CPU µs per request, min / median / max | the guard's own µs in the server per login let through (entry to next(); on Redis with its round trip) · per login it answered (401, 429; until it hands the answer to Express): min / median / max of the windows' medians |",
     '|---|---|---|---|---|---|',
   ];
   for (const v of result.variants) {
     const ratio = v.name === 'bare' ? '1' : spreadText(v.ratioToBare);
     const redis = v.redisCpuUsPerRequest ? ` (+ redis-server ${v.redisCpuUsPerRequest.median.toFixed(0)})` : '';
-    const guard = v.guardUs ? spreadText(v.guardUs, 1) : '';
+    const guard = [v.guardUs ? `${spreadText(v.guardUs, 1)} let through` : '', v.answeredUs ? `${spreadText(v.answeredUs, 1)} answered` : ''].filter(Boolean).join(' · ');
     lines.push(`| ${v.label} | ${v.rps.median.toFixed(0)} | ${ratio} | ${v.p50ms.median} / ${v.p99ms.median} | ${spreadText(v.cpuUsPerRequest, 0)}${redis} | ${guard} |`);
   }
   for (const c of result.comparisons) lines.push(`| ${c.name} | | ${spreadText(c.ratio)} | | | |`);

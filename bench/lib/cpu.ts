@@ -22,6 +22,8 @@ export interface ServerStats {
    * GET /stats (µs; see login-server.ts): undefined without a shield or without such logins.
    */
   readonly guard?: GuardTimes;
+  /** The same for the logins the guard answered itself (401, 429), until it hands the answer to Express. */
+  readonly answered?: GuardTimes;
 }
 
 export interface GuardTimes {
@@ -38,10 +40,11 @@ export async function serverStats(port: number): Promise<ServerStats> {
     actions?: Record<string, number>;
     degraded?: number;
     guard?: GuardTimes;
+    answered?: GuardTimes;
   };
   const cpuUs = (body.cpu?.user ?? Number.NaN) + (body.cpu?.system ?? Number.NaN);
   if (!Number.isFinite(cpuUs)) throw new Error(`GET /stats on :${port} did not report cpu`);
-  return { cpuUs, heapUsed: body.heapUsed ?? 0, actions: body.actions ?? {}, degraded: body.degraded ?? 0, ...(body.guard ? { guard: body.guard } : {}) };
+  return { cpuUs, heapUsed: body.heapUsed ?? 0, actions: body.actions ?? {}, degraded: body.degraded ?? 0, ...(body.guard ? { guard: body.guard } : {}), ...(body.answered ? { answered: body.answered } : {}) };
 }
 
 let ticksPerSecond: number | undefined;

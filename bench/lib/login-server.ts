@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     });
     app.post(
       '/auth/login',
-      inServer(shield.login({ authenticate: (email, password) => ((id) => (id ? { userId: id } : null))(check(email, password)) })),
+      inServer(app, shield.login({ authenticate: (email, password) => ((id) => (id ? { userId: id } : null))(check(email, password)) })),
       (_req: Request, res: Response) => issue(res),
     );
     // Enrolment answers the default posture's step-up with a fixed code: the measured returning
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     app.post('/auth/login', plainLogin);
   }
   app.get('/stats', (_req, res) => {
-    res.json({ ...stats, cpu: process.cpuUsage(), heapUsed: process.memoryUsage().heapUsed, guard: guardTimes.take() });
+    res.json({ ...stats, cpu: process.cpuUsage(), heapUsed: process.memoryUsage().heapUsed, guard: guardTimes.allowed.take(), answered: guardTimes.answered.take() });
   });
 
   const server = createServer(app);
@@ -161,12 +161,14 @@ async function main(): Promise<void> {
 }
 
 /**
- * The guard's own time in the server, from its entry to its `next()`, of the logins it let
- * through (on the embedded store that part runs without a pause, so wall time is its cost; on
- * Redis it includes the round trip). Whole-request CPU carries Express, the socket and the
- * machine's noise with it (±15 % from one window to the next here); this is the shield's share
- * alone, with Express's real request objects, which a direct call of the middleware does not
- * have. GET /stats hands out the samples since its last call.
+ * The login guard's own time in the server: for a login it lets through, from its entry to its
+ * `next()` (on the embedded store that part runs without a pause, so wall time is its cost; on
+ * Redis it includes the round trip); for one it answers itself (401 step-up or invalid
+ * credentials, 429), from its entry to handing the answer to Express (`res.json`). Whole-request
+ * CPU carries Express, the socket and the machine's noise with it (±15 % from one window to the
+ * next here); this is the shield's share alone, with Express's real request objects, which a
+ * direct call of the middleware does not have. GET /stats hands out the samples since its last
+ * call.
  */
 class GuardTimes {
   private samples = new Float64Array(1 << 16);
@@ -187,13 +189,28 @@ class GuardTimes {
   }
 }
 
-const guardTimes = new GuardTimes();
+const guardTimes = { allowed: new GuardTimes(), answered: new GuardTimes() };
+/** When the guard of a request still deciding was entered (until it lets it through or answers). */
+const enteredAt = new WeakMap<Response, number>();
 
-function inServer(guard: RequestHandler): RequestHandler {
+function inServer(app: express.Express, guard: RequestHandler): RequestHandler {
+  // A refusal ends where the guard hands its answer to Express (every one is JSON), before
+  // Express serialises and writes it: what the writing costs, bare Express's 401 costs too.
+  const json = app.response.json;
+  app.response.json = function timedJson(this: Response, body: unknown) {
+    const entered = enteredAt.get(this);
+    if (entered !== undefined) {
+      guardTimes.answered.add(performance.now() - entered);
+      enteredAt.delete(this);
+    }
+    return json.call(this, body);
+  };
   return (req, res, next) => {
-    const started = performance.now();
+    enteredAt.set(res, performance.now());
     return guard(req, res, (error?: unknown) => {
-      guardTimes.add(performance.now() - started);
+      const entered = enteredAt.get(res);
+      enteredAt.delete(res);
+      if (entered !== undefined) guardTimes.allowed.add(performance.now() - entered);
       next(error);
     });
   };
