@@ -15,9 +15,11 @@
  * same round (min / median / max over rounds), p50/p99 latency, and the server's CPU µs per
  * request (its own `process.cpuUsage()` before and after each window, divided by requests
  * served), which moves far less with machine noise than throughput, and the login guard's own
- * time in the server, from its entry to its `next()` (median per window, of the logins it let
- * through): the shield's share alone, with Express's real request objects, which whole-request
- * CPU buries under Express's and the machine's noise. For Redis: redis-server's
+ * time in the server (median per window): from its entry to its `next()` for the logins it
+ * lets through, to handing its answer to Express for those it answers (401, 429). That is the
+ * shield's share alone, with Express's real request objects, which whole-request CPU buries
+ * under Express's and the machine's noise; timing it costs the shield's variants a WeakMap
+ * write and read per login (bench/lib/login-server.ts). For Redis: redis-server's
  * CPU and commands per request during the windows, then round trips per decision, path by
  * path, through a counting proxy (bench/lib/round-trips.ts).
  *
