@@ -136,8 +136,11 @@ export class ReadPlanner {
     if (plan.whole !== undefined) {
       if (known) return undefined;
       if (kept !== undefined && kept.knownDevice === plan) kept.knownDevice = undefined;
-      // Cut in an earlier bucket: its wave counters are of that bucket, not of this one.
-      return plan.whole.bucket === bucket ? plan.whole : this.build(ids, bucket, 'login', NO_ALSO);
+      if (plan.whole.bucket === bucket) return plan.whole;
+      // Cut in an earlier bucket, whose wave counters are not this one's: the device's plans
+      // for this bucket, kept for its next request too (with a device, every route reads alike).
+      const fresh = this.plan(ids, bucket, 'login', NO_ALSO, slot);
+      return fresh.whole ?? fresh;
     }
     if (known && kept !== undefined && kept.plan === plan) kept.knownDevice ??= knownDevicePlan(plan);
     return undefined;

@@ -13,8 +13,6 @@ const MAX_FORWARDED_LENGTH = 256;
 /** Each trust function the shield has met, by a number of its own (an origin is a string). */
 const trustIds = new WeakMap<object, number>();
 let trustCount = 0;
-let lastTrust: object | undefined;
-let lastTrustId = 0;
 
 /**
  * A text naming everything Express's `req.ip` is computed from: the app's compiled `trust
@@ -58,13 +56,10 @@ function servedByExpress(req: Request): boolean {
 }
 
 function trustId(trustFn: object): number {
-  if (trustFn === lastTrust) return lastTrustId;
   let id = trustIds.get(trustFn);
   if (id === undefined) {
     id = trustCount++;
     trustIds.set(trustFn, id);
   }
-  lastTrust = trustFn;
-  lastTrustId = id;
   return id;
 }
