@@ -35,6 +35,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { rateLimit } from 'express-rate-limit';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { GuardTimes } from './cpu.js';
 import { BENCH_SECOND_FACTOR, benchEmail, benchPassword } from './load.js';
 
 const SERVER_MODES = ['bare', 'express-rate-limit', 'rate-limiter-flexible', 'redis-floor', 'memory', 'redis'] as const;
@@ -170,7 +171,7 @@ async function main(): Promise<void> {
  * direct call of the middleware does not have. GET /stats hands out the samples since its last
  * call.
  */
-class GuardTimes {
+class GuardSamples {
   private samples = new Float64Array(1 << 16);
   private count = 0;
 
@@ -179,7 +180,7 @@ class GuardTimes {
   }
 
   /** µs: median, 10th and 90th percentiles and the number of samples since the last take. */
-  take(): { n: number; p10: number; median: number; p90: number } | undefined {
+  take(): GuardTimes | undefined {
     const n = Math.min(this.count, this.samples.length);
     this.count = 0;
     if (n === 0) return undefined;
@@ -189,7 +190,7 @@ class GuardTimes {
   }
 }
 
-const guardTimes = { allowed: new GuardTimes(), answered: new GuardTimes() };
+const guardTimes = { allowed: new GuardSamples(), answered: new GuardSamples() };
 /** When the guard of a request still deciding was entered (until it lets it through or answers). */
 const enteredAt = new WeakMap<Response, number>();
 
