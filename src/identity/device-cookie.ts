@@ -1,4 +1,5 @@
-import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { hmacSha256 } from './hmac.js';
 import type { Request, Response } from 'express';
 import { MemoCache } from './memo-cache.js';
 import { random } from './random-pool.js';
@@ -27,8 +28,7 @@ const VERIFIED_DEVICES = 20_000;
  * pair kept in the store, not of the cookie, so a stolen cookie alone unlocks nothing.
  */
 export class DeviceCookie<Visit = unknown> {
-  /** Prepared once: a key given as a string is converted again on every `createHmac`. */
-  private readonly key: KeyObject;
+  private readonly mac: (message: string) => string;
 
   constructor(
     secret: string,
@@ -36,7 +36,7 @@ export class DeviceCookie<Visit = unknown> {
     /** The device id's keyed form, the only one that may reach a store, log or event. */
     private readonly keyId: (raw: string) => string,
   ) {
-    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+    this.mac = hmacSha256(secret);
   }
 
   /** The device from a valid cookie, or undefined. */
@@ -84,7 +84,7 @@ export class DeviceCookie<Visit = unknown> {
   }
 
   private sign(id: string): string {
-    return createHmac('sha256', this.key).update(`device-cookie\0${id}`).digest('base64url').slice(0, 22);
+    return this.mac(`device-cookie\0${id}`).slice(0, 22);
   }
 }
 
