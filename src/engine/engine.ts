@@ -121,14 +121,13 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
   readonly lists: Lists;
   readonly insured: Insured;
   private readonly key: Keyer;
-  /** For what is memoised by its caller, or keyed once in its life (see `accountOf`). */
+  /** For what is memoised by its caller, keyed once in its life, or not worth a memo (see `accountOf`). */
   private readonly uncachedKey: Keyer;
   private readonly cookie: DeviceCookie<DeviceVisit>;
   private readonly context: ContextReader;
   private readonly specs: CounterSpecs;
   private readonly challenges: Challenges;
   private readonly devices: DeviceMemory;
-  private readonly accountMemo = new MemoCache<string>(50_000);
   private readonly planner: ReadPlanner;
   /**
    * The store's synchronous twin, when it answers in-process and is its own insurance (the
@@ -198,14 +197,16 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     return this.context.read(req, this.cookie.read(req));
   }
 
-  /** Account id for an address: normalised first so `J.Doe+x@GoogleMail.com` is one account. */
+  /**
+   * Account id for an address: normalised first so `J.Doe+x@GoogleMail.com` is one account.
+   * Keyed afresh on every call, not memoised: a returning device's visit already keeps its id
+   * (see `visit`), so a memo here only served strangers, whose addresses rarely come back. Under
+   * a stuffing run every lookup missed and cost a miss, an insert and an eviction on top of the
+   * HMAC (~1.5 µs of a 429's ~10 in process), and every attempt's first and later lookups took
+   * measurably different times. Now every attempt at any address costs the same.
+   */
   accountOf(address: string): string {
     const bounded = address.slice(0, MAX_ADDRESS_LENGTH);
-    // Memoised here by the address as sent: the keyer's own memo would only double the inserts.
-    return this.accountMemo.get(bounded, () => this.keyAccount(bounded));
-  }
-
-  private keyAccount(bounded: string): string {
     return this.uncachedKey('acct', normaliseAddress(bounded) ?? bounded.trim().toLowerCase());
   }
 
@@ -382,10 +383,9 @@ export class ShieldEngine extends EventEmitter<ShieldEventMap> {
     if (action === 'block') this.context.remember(assessment.ctx);
     if (!s.signIn) return decision;
     const { signIn } = s;
-    // And an owner who signed in comes back from here. (Every attempted address, by contrast,
-    // is memoised at once: were only signed-in owners' addresses, a memo hit would time apart
-    // an owner's address from a stranger's on every probe, an enumeration oracle. As it is,
-    // only an address's first attempt can differ, whoever made it.)
+    // And an owner who signed in comes back from here. (Email addresses are memoised for
+    // nobody, see `accountOf`: a memo of signed-in owners' addresses alone would time an
+    // owner's address apart from a stranger's on every probe, an enumeration oracle.)
     this.context.remember(assessment.ctx);
     const learn = () => {
       if (assessment.deviceKnown && !assessment.passwordFlags) {
