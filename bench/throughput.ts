@@ -241,9 +241,8 @@ async function window(live: Live, seconds: number, connections: number, windowIn
 
 function describeWindow(w: Omit<CostWindow, 'round' | 'position'>): string {
   const redis = w.redisCpuUsPerRequest !== undefined ? ` · redis ${w.redisCpuUsPerRequest} µs/req, ${w.redisCommandsPerRequest} cmds/req` : '';
-  const guard =
-    (w.guardUs ? `, guard ${w.guardUs.median} µs (p10 ${w.guardUs.p10}, p90 ${w.guardUs.p90})` : '') +
-    (w.answeredUs ? `, answering ${w.answeredUs.median} µs (p10 ${w.answeredUs.p10}, p90 ${w.answeredUs.p90})` : '');
+  const times = (label: string, t: GuardTimes | undefined) => (t ? `, ${label} ${t.median} µs (p10 ${t.p10}, p90 ${t.p90})` : '');
+  const guard = times('guard', w.guardUs) + times('answering', w.answeredUs);
   return `${w.rps.toFixed(0)} req/s, p50 ${w.p50ms} ms, p99 ${w.p99ms} ms, ${w.cpuUsPerRequest} µs CPU/req${guard}${redis}, heap ${w.heapUsedMB} MB, ${JSON.stringify(w.statuses)}${w.errors ? `, ${w.errors} errors` : ''}${w.decisions ? ` · ${JSON.stringify(w.decisions)}` : ''}${w.degraded ? `, ${w.degraded} degraded` : ''}`;
 }
 

@@ -101,7 +101,7 @@ export function shape(reply: Reply): string {
 }
 
 /** Nearest-rank percentile of `values` (not mutated); NaN for none. */
-export function percentile(values: readonly number[], p: number): number {
+export function percentile(values: ArrayLike<number>, p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = Float64Array.from(values).sort();
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
