@@ -1,8 +1,9 @@
 import express, { type Request } from 'express';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ShieldOptions } from '../../src/index.js';
 import { clientOrigin } from '../../src/identity/client-origin.js';
+import { useCleanup } from '../support/cleanup.js';
 import { deviceCookie, loginApp } from '../support/login-app.js';
 
 // A returning device's login skips Express's req.ip when its origin (trust function, socket
@@ -11,16 +12,12 @@ import { deviceCookie, loginApp } from '../support/login-app.js';
 
 const users = { 'bob@example.com': { id: 'u2', password: 'hunter2-but-longer', code: '222222' } };
 
-let cleanup: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await cleanup?.();
-  cleanup = undefined;
-});
+const current = useCleanup();
 
 function setup(prepare: (app: express.Express) => void, options: ShieldOptions = {}) {
   const t = loginApp(options, users);
   prepare(t.app);
-  cleanup = () => t.shield.close();
+  current.shield = t.shield;
   return t;
 }
 
