@@ -13,7 +13,7 @@ import {
   type VelocityRefs,
 } from '../signals/velocity.js';
 import { storeKeys } from '../stores/key-layout.js';
-import type { CounterRef, CounterValue, ReadRequest } from '../stores/store.js';
+import { type CounterRef, type CounterValue, ReadHints, type ReadRequest } from '../stores/store.js';
 import type { AttemptIds } from './assessment.js';
 
 /** What one decision reads: its named counters and its plain keys, found by `at`. */
@@ -116,8 +116,9 @@ export class ReadPlanner {
       // unknown, `recheck` reads a whole plan of the bucket it is in.
       if (kept.knownDevice !== undefined) return kept.knownDevice;
     }
-    // With a device the read is the same for every route (see `build`).
-    const plan = freeze(this.build(ids, bucket, route, NO_ALSO));
+    // With a device the read is the same for every route (see `build`). Kept and read again:
+    // with hints, so the store can note where it found each entry.
+    const plan = freeze(this.build(ids, bucket, route, NO_ALSO, new ReadHints()));
     // Whether the device is known for the account does not depend on the address or the bucket.
     const known = kept !== undefined && kept.account === ids.account && kept.knownDevice !== undefined;
     const entry: ReturningPlan = { account: ids.account, ip: ids.ip, bucket, plan, knownDevice: known ? knownDevicePlan(plan) : undefined };
@@ -146,17 +147,18 @@ export class ReadPlanner {
     return undefined;
   }
 
-  private build(ids: AttemptIds, bucket: number, route: 'login' | 'change', also: readonly CounterRef[]): ReadPlan {
+  /** `hints`: for a plan that is kept and read again (see `ReadRequest.hints`). */
+  private build(ids: AttemptIds, bucket: number, route: 'login' | 'change', also: readonly CounterRef[], hints?: ReadHints): ReadPlan {
     const refs = composeRefs(sourceRefs(this.specs, ids), accountRef(this.specs, ids.account), ipAccountRef(this.specs, ids.account, ids.ip), this.bucketRefs(bucket));
     const { names, list } = refList(refs);
     for (const ref of also) list.push(ref);
     if (ids.device === undefined && route === 'login') {
-      return { refs, names, request: { counters: list, keys: [storeKeys.waveFlag(), storeKeys.waveBaseline()] }, at: LOGIN_WITHOUT_DEVICE, whole: undefined, bucket };
+      return { refs, names, request: { counters: list, keys: [storeKeys.waveFlag(), storeKeys.waveBaseline()], hints }, at: LOGIN_WITHOUT_DEVICE, whole: undefined, bucket };
     }
     const keys = [storeKeys.passwordFlags(ids.account), storeKeys.waveFlag(), storeKeys.recentChange(ids.account), storeKeys.waveBaseline()];
-    if (ids.device === undefined) return { refs, names, request: { counters: list, keys }, at: WHOLE_WITHOUT_DEVICE, whole: undefined, bucket };
+    if (ids.device === undefined) return { refs, names, request: { counters: list, keys, hints }, at: WHOLE_WITHOUT_DEVICE, whole: undefined, bucket };
     keys.push(storeKeys.knownDevice(ids.account, ids.device), storeKeys.secondFactorPass(ids.account, ids.device));
-    return { refs, names, request: { counters: list, keys }, at: WHOLE, whole: undefined, bucket };
+    return { refs, names, request: { counters: list, keys, hints }, at: WHOLE, whole: undefined, bucket };
   }
 
   private bucketRefs(bucket: number): BucketRefs {
@@ -178,6 +180,7 @@ function knownDevicePlan(whole: ReadPlan): ReadPlan {
     request: {
       counters: [whole.refs.ipAccount],
       keys: [keys[at.flags as number] as string, keys[at.knownDevice as number] as string, keys[at.secondFactorPass as number] as string],
+      hints: new ReadHints(),
     },
     at: KNOWN_DEVICE,
     whole,

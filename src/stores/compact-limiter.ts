@@ -1,5 +1,6 @@
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { CounterState, CounterTable } from './counter-table.js';
+import type { CounterNote } from './read-notes.js';
 import { StoreAbstract } from './rlf-store-abstract.js';
 import { keepHiddenClass } from '../runtime/hidden-classes.js';
 
@@ -50,6 +51,11 @@ export class RateLimiterCompactMemory extends StoreAbstract {
   /** Read straight from the table: what `get` answers, without its promises. */
   peek(key: string, now?: number): CounterState | undefined {
     return this.table.get(this.family, key, now);
+  }
+
+  /** `peek` through a note of what the last read of this counter found (see `CounterTable.getNoted`). */
+  peekNoted(key: string, now: number, note: CounterNote): CounterState | undefined {
+    return this.table.getNoted(this.family, key, now, note);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { StoreConfigError } from './errors.js';
+import { type CounterNote, StripeVersions, stripeOf } from './read-notes.js';
 
 /**
  * A bounded, timer-free table of fixed-window counters for the embedded store.
@@ -53,6 +54,8 @@ export class CounterTable {
   private readonly maxCounters: number;
   private readonly sample: number;
   private sweepCursor = 0;
+  /** Bumped on every change to a counter (see read-notes.ts). */
+  private readonly versions = new StripeVersions();
   /** Counters evicted to make room since the table was created (for metrics and tests). */
   evictions = 0;
 
@@ -91,6 +94,30 @@ export class CounterTable {
   }
 
   /**
+   * `get` through a note of what the last read of this counter found (updated in place): while
+   * no change to the counter's stripe happened since, the noted answer stands and no lookup is
+   * made (see read-notes.ts). `note` belongs to this (family, key) alone.
+   */
+  getNoted(family: number, key: string, now: number, note: CounterNote): CounterState | undefined {
+    if (note.version === this.versions.of(note.stripe)) {
+      if (note.consumed < 0) return undefined;
+      if (note.expiresAt > now) return { consumed: note.consumed, msBeforeNext: note.expiresAt - now };
+      // Expired: looked up, so the table drops it as any read would.
+    }
+    const slot = this.liveSlot(family, key, now);
+    // After the lookup, which may have removed an expired counter (a change of its own).
+    note.stripe = stripeOf(key, family);
+    note.version = this.versions.of(note.stripe);
+    if (slot < 0) {
+      note.consumed = -1;
+      return undefined;
+    }
+    note.consumed = this.consumed[slot] as number;
+    note.expiresAt = this.expiresAt[slot] as number;
+    return { consumed: note.consumed, msBeforeNext: note.expiresAt - now };
+  }
+
+  /**
    * Add `points` to the counter, opening a window of `durationMs` when there is none (or
    * always, with `forceExpire`). Negative points never create a counter nor go below zero:
    * taking back what was never counted must not mint state.
@@ -98,6 +125,7 @@ export class CounterTable {
   upsert(family: number, key: string, points: number, durationMs: number, forceExpire = false): CounterState {
     const now = this.options.now();
     let slot = this.liveSlot(family, key, now);
+    this.versions.bump(stripeOf(key, family));
     if (slot >= 0 && !forceExpire) {
       const next = Math.max(0, (this.consumed[slot] as number) + points);
       this.consumed[slot] = next;
@@ -187,7 +215,9 @@ export class CounterTable {
   /** Keep slots dense: the last one moves into the hole, so sampling needs no free list. */
   private removeSlot(slot: number): void {
     const last = this.keys.length - 1;
-    this.indexOf(slot).delete(this.keys[slot] as string);
+    const key = this.keys[slot] as string;
+    this.versions.bump(stripeOf(key, this.familyOf[slot] as number));
+    this.indexOf(slot).delete(key);
     const moved = this.keys.pop() as string;
     if (slot !== last) {
       this.keys[slot] = moved;

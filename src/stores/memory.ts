@@ -3,6 +3,7 @@ import { family } from '../signals/velocity.js';
 import { checkCounterSpec, checkLockArguments, checkPoints, checkTtl } from './checks.js';
 import { RateLimiterCompactMemory } from './compact-limiter.js';
 import { CounterTable } from './counter-table.js';
+import { CounterNote, ValueNote } from './read-notes.js';
 import { StoreConfigError } from './errors.js';
 import type {
   CounterIncrement,
@@ -105,21 +106,44 @@ export class MemoryStore implements Store {
   /**
    * Every decision reads ~9 counters and ~6 keys: a synchronous lookup each, in the tables the
    * limiters write to, against one clock reading. Going through each limiter's `get` would cost
-   * three promises per counter and add nothing a lookup does not already answer.
+   * three promises per counter and add nothing a lookup does not already answer. A request
+   * read again and again (a returning device's) carries hints: there the tables note what
+   * each read found, and answer from the note while nothing changed it (see read-notes.ts).
    */
   private readNow(request: ReadRequest): ReadResult {
     const now = this.now();
+    const hints = request.hints;
+    if (hints !== undefined && hints.owner !== this) {
+      hints.owner = this;
+      hints.counters.length = 0;
+      hints.values.length = 0;
+    }
     const counters: CounterValue[] = [];
     // Indexed loops: a returning user's request is frozen and shared, and iterating a frozen
     // array allocates an iterator result per element where an index does not.
     const wanted = request.counters;
     for (let i = 0; i < wanted.length; i++) {
       const { spec, key } = wanted[i] as CounterRef;
-      counters.push(this.limiter(spec).peek(key, now) ?? NO_COUNTER);
+      const limiter = this.limiter(spec);
+      if (hints === undefined) {
+        counters.push(limiter.peek(key, now) ?? NO_COUNTER);
+        continue;
+      }
+      let note = hints.counters[i] as CounterNote | undefined;
+      if (note === undefined) hints.counters[i] = note = new CounterNote();
+      counters.push(limiter.peekNoted(key, now, note) ?? NO_COUNTER);
     }
     const values: (string | undefined)[] = [];
     const keys = request.keys;
-    for (let i = 0; i < keys.length; i++) values.push(this.values.get(keys[i] as string, now));
+    for (let i = 0; i < keys.length; i++) {
+      if (hints === undefined) {
+        values.push(this.values.get(keys[i] as string, now));
+        continue;
+      }
+      let note = hints.values[i] as ValueNote | undefined;
+      if (note === undefined) hints.values[i] = note = new ValueNote();
+      values.push(this.values.getNoted(keys[i] as string, now, note));
+    }
     return { counters, values };
   }
 

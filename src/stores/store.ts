@@ -42,6 +42,27 @@ export interface CounterValue {
 export interface ReadRequest {
   readonly counters: readonly CounterRef[];
   readonly keys: readonly string[];
+  /**
+   * Optional, on a request that is read again and again (a returning device's kept read):
+   * where a store may note what it found, to answer the next read of the same request without
+   * a lookup while nothing changed (the embedded store does, see read-notes.ts). One per
+   * request object; a store without use for it ignores it. Never changes an answer.
+   */
+  readonly hints?: ReadHints;
+}
+
+/**
+ * A store's notes on what the last read of a request found (see `ReadRequest.hints`). Opaque
+ * to everyone but the store that wrote them, which checks every note before it trusts it: a
+ * note can only save a lookup, never change what a read answers.
+ */
+export class ReadHints {
+  /** The store the notes are about; another store starts them afresh. */
+  owner: object | undefined = undefined;
+  /** One note per counter of the request, in its order. */
+  readonly counters: unknown[] = [];
+  /** One note per key of the request, in its order. */
+  readonly values: unknown[] = [];
 }
 
 export interface ReadResult {

@@ -1,4 +1,5 @@
 import { flatCopy } from './counter-table.js';
+import { StripeVersions, stripeOf, type ValueNote } from './read-notes.js';
 
 /**
  * Plain keys of the embedded store (challenges, known devices, cached flags, holds), bounded
@@ -36,6 +37,8 @@ export class ValueTable {
    */
   private readonly evictCursors = new Map<Map<string, Entry>, Iterator<string>>();
   private sweepMap = 0;
+  /** Bumped on every change to a key (see read-notes.ts). */
+  private readonly versions = new StripeVersions();
   /** Keys evicted to make room since the table was created. */
   evictions = 0;
 
@@ -50,16 +53,37 @@ export class ValueTable {
     return this.liveEntry(key, now)?.value;
   }
 
+  /**
+   * `get` through a note of what the last read of this key found (updated in place): while no
+   * change to the key's stripe happened since, the noted answer stands and no lookup is made
+   * (see read-notes.ts). `note` belongs to this key alone.
+   */
+  getNoted(key: string, now: number, note: ValueNote): string | undefined {
+    if (note.version === this.versions.of(note.stripe)) {
+      if (note.value === undefined) return undefined;
+      if (note.expiresAt > now) return note.value;
+      // Expired: looked up, so the table drops it as any read would.
+    }
+    const entry = this.liveEntry(key, now);
+    // After the lookup, which may have removed an expired key (a change of its own).
+    note.stripe = stripeOf(key, 0);
+    note.version = this.versions.of(note.stripe);
+    note.value = entry?.value;
+    note.expiresAt = entry?.expiresAt ?? 0;
+    return note.value;
+  }
+
   set(key: string, value: string, ttlMs: number): void {
     const map = this.mapFor(key);
-    map.delete(key); // re-insert so eviction order follows the latest write
+    this.drop(map, key); // re-insert so eviction order follows the latest write
     map.set(flatCopy(key), { value, expiresAt: this.options.now() + ttlMs });
+    this.versions.bump(stripeOf(key, 0));
     this.evictIfFull(key);
   }
 
   delete(key: string): boolean {
     const existed = this.get(key) !== undefined;
-    this.mapFor(key).delete(key);
+    this.drop(this.mapFor(key), key);
     return existed;
   }
 
@@ -69,6 +93,7 @@ export class ValueTable {
     if (entry) {
       const next = Number(entry.value) + 1;
       entry.value = String(next);
+      this.versions.bump(stripeOf(key, 0));
       return next;
     }
     this.set(key, '1', ttlMs);
@@ -89,7 +114,7 @@ export class ValueTable {
         continue;
       }
       const [key, entry] = next.value;
-      if (entry.expiresAt <= now) (maps[this.sweepMap] as Map<string, Entry>).delete(key);
+      if (entry.expiresAt <= now) this.drop(maps[this.sweepMap] as Map<string, Entry>, key);
     }
   }
 
@@ -98,8 +123,13 @@ export class ValueTable {
     const entry = map.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt > now) return entry;
-    map.delete(key);
+    this.drop(map, key);
     return undefined;
+  }
+
+  /** Every removal goes through here, so notes of the key go stale (see read-notes.ts). */
+  private drop(map: Map<string, Entry>, key: string): void {
+    if (map.delete(key)) this.versions.bump(stripeOf(key, 0));
   }
 
   private mapFor(key: string): Map<string, Entry> {
@@ -122,7 +152,7 @@ export class ValueTable {
       this.evictCursors.set(map, cursor);
       for (let next = cursor.next(); !next.done; next = cursor.next()) {
         if (next.value === keep) continue;
-        map.delete(next.value);
+        this.drop(map, next.value);
         return true;
       }
       // Past the newest entry: start over from what is now the oldest.

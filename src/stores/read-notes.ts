@@ -1,0 +1,60 @@
+/**
+ * Notes of what a read found, for a request read again and again (a returning device's kept
+ * read, see `ReadRequest.hints`), so the embedded store can answer it without a lookup.
+ *
+ * In a server's large heap every lookup is a few cache misses (the key's hash, the bucket, the
+ * entry, the key compared), and a returning user's login made four of them. A note keeps the
+ * answer itself, with the version of its stripe: each table counts the writes to each of
+ * STRIPES stripes of its keys (a small array that stays in cache), and bumps a key's stripe on
+ * every change to it — a write, an increment, a removal for any reason. While the stripe's
+ * count is the one noted, nothing changed that key, so the noted answer is still the answer
+ * (an expiry is checked against the noted time, as a lookup would). A note can only save a
+ * lookup, never change what a read says; a stale one is simply read again.
+ */
+
+/** Stripes per table: 16,384 counts (64 KB) — a note stays valid until its stripe is written. */
+export const STRIPES = 1 << 14;
+const MASK = STRIPES - 1;
+
+/**
+ * A key's stripe. Keys end in keyed ids (base64url of an HMAC), so three characters near the
+ * end spread them evenly without reading the whole key; `salt` tells apart counter families
+ * that count the same key. Keys alike at those places only share a stripe: more notes go
+ * stale, nothing reads wrong.
+ */
+export function stripeOf(key: string, salt: number): number {
+  const n = key.length;
+  // charCodeAt past either end is NaN, which `| 0` makes 0: short keys still get a stripe.
+  return (n * 31 + salt * 131 + (key.charCodeAt(n - 2) | 0) * 4099 + (key.charCodeAt(n - 3) | 0) * 67 + (key.charCodeAt(n - 4) | 0)) & MASK;
+}
+
+/** What a counter read found: `consumed` -1 when there was none. */
+export class CounterNote {
+  stripe = 0;
+  /** -1: nothing noted yet (no count matches it). */
+  version = -1;
+  consumed = -1;
+  expiresAt = 0;
+}
+
+/** What a plain key's read found: `value` undefined when there was none. */
+export class ValueNote {
+  stripe = 0;
+  version = -1;
+  value: string | undefined = undefined;
+  expiresAt = 0;
+}
+
+/** Each table's write counts, one per stripe. */
+export class StripeVersions {
+  private readonly counts = new Uint32Array(STRIPES);
+
+  /** Called on every change to a key in the stripe. Wraps after 2³² writes to one stripe. */
+  bump(stripe: number): void {
+    this.counts[stripe] = ((this.counts[stripe] as number) + 1) >>> 0;
+  }
+
+  of(stripe: number): number {
+    return this.counts[stripe] as number;
+  }
+}
