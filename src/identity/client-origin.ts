@@ -45,15 +45,18 @@ export function clientOrigin(req: Request): string | undefined {
   return `${trustId(trustFn)}\0${remote}\0${forwarded ?? ''}`;
 }
 
-/** Whether `req.ip` resolves to Express's own getter: the first `ip` up the chain is it. */
+/**
+ * Whether `req.ip` resolves to Express's own getter: the first `ip` up the chain is it.
+ * `__lookupGetter__` is that walk in one native call — the getter of the first object that
+ * has `ip` of its own, undefined when that one is a plain value — where walking it here made
+ * a property descriptor object per level on every request.
+ */
 function servedByExpress(req: Request): boolean {
-  if (EXPRESS_IP === undefined) return false;
-  for (let o: object | null = req; o !== null; o = Object.getPrototypeOf(o) as object | null) {
-    const own = Object.getOwnPropertyDescriptor(o, 'ip');
-    if (own !== undefined) return own.get === EXPRESS_IP;
-  }
-  return false;
+  return EXPRESS_IP !== undefined && lookupGetter.call(req, 'ip') === EXPRESS_IP;
 }
+
+/** Annex B's `Object.prototype.__lookupGetter__`, which TypeScript's libraries leave out. */
+const lookupGetter = (Object.prototype as unknown as { __lookupGetter__(this: object, property: string): unknown }).__lookupGetter__;
 
 function trustId(trustFn: object): number {
   let id = trustIds.get(trustFn);
