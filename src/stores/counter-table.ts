@@ -50,6 +50,12 @@ export class CounterTable {
   private consumed: Float64Array;
   private expiresAt: Float64Array;
   private familyOf: Uint8Array;
+  /**
+   * Each counter's stripe (see read-notes.ts), worked out once from the table's own flat copy
+   * of its key: the keys callers pass are often concatenations, and reading characters of one
+   * flattens it — a copy per write on every attempt.
+   */
+  private stripeOfSlot: Uint16Array;
   private readonly families: CounterFamily[] = [];
   private readonly maxCounters: number;
   private readonly sample: number;
@@ -66,6 +72,7 @@ export class CounterTable {
     this.consumed = new Float64Array(capacity);
     this.expiresAt = new Float64Array(capacity);
     this.familyOf = new Uint8Array(capacity);
+    this.stripeOfSlot = new Uint16Array(capacity);
   }
 
   /** Live and not yet swept counters. */
@@ -106,7 +113,7 @@ export class CounterTable {
     }
     const slot = this.liveSlot(family, key, now);
     // After the lookup, which may have removed an expired counter (a change of its own).
-    note.stripe = stripeOf(key, family);
+    note.stripe = slot < 0 ? stripeOf(key, family) : (this.stripeOfSlot[slot] as number);
     note.version = this.versions.of(note.stripe);
     if (slot < 0) {
       note.consumed = -1;
@@ -125,14 +132,15 @@ export class CounterTable {
   upsert(family: number, key: string, points: number, durationMs: number, forceExpire = false): CounterState {
     const now = this.options.now();
     let slot = this.liveSlot(family, key, now);
-    this.versions.bump(stripeOf(key, family));
     if (slot >= 0 && !forceExpire) {
+      this.versions.bump(this.stripeOfSlot[slot] as number);
       const next = Math.max(0, (this.consumed[slot] as number) + points);
       this.consumed[slot] = next;
       return { consumed: next, msBeforeNext: (this.expiresAt[slot] as number) - now };
     }
     if (points < 0 && slot < 0) return MISSING;
     if (slot < 0) slot = this.insert(family, key, now);
+    this.versions.bump(this.stripeOfSlot[slot] as number);
     const consumed = Math.max(0, points);
     this.consumed[slot] = consumed;
     this.expiresAt[slot] = now + durationMs;
@@ -186,6 +194,7 @@ export class CounterTable {
     const own = flatCopy(key);
     this.keys.push(own);
     this.familyOf[slot] = family;
+    this.stripeOfSlot[slot] = stripeOf(own, family);
     (this.slotOf[family] as Map<string, number>).set(own, slot);
     return slot;
   }
@@ -216,7 +225,7 @@ export class CounterTable {
   private removeSlot(slot: number): void {
     const last = this.keys.length - 1;
     const key = this.keys[slot] as string;
-    this.versions.bump(stripeOf(key, this.familyOf[slot] as number));
+    this.versions.bump(this.stripeOfSlot[slot] as number);
     this.indexOf(slot).delete(key);
     const moved = this.keys.pop() as string;
     if (slot !== last) {
@@ -224,6 +233,7 @@ export class CounterTable {
       this.consumed[slot] = this.consumed[last] as number;
       this.expiresAt[slot] = this.expiresAt[last] as number;
       this.familyOf[slot] = this.familyOf[last] as number;
+      this.stripeOfSlot[slot] = this.stripeOfSlot[last] as number;
       this.indexOf(slot).set(moved, slot);
     }
   }
@@ -234,7 +244,7 @@ export class CounterTable {
 
   private grow(): void {
     const capacity = Math.min(this.consumed.length * 2, this.maxCounters);
-    const grown = <T extends Float64Array | Uint8Array>(old: T, make: (n: number) => T): T => {
+    const grown = <T extends Float64Array | Uint8Array | Uint16Array>(old: T, make: (n: number) => T): T => {
       const next = make(capacity);
       next.set(old);
       return next;
@@ -242,6 +252,7 @@ export class CounterTable {
     this.consumed = grown(this.consumed, (n) => new Float64Array(n));
     this.expiresAt = grown(this.expiresAt, (n) => new Float64Array(n));
     this.familyOf = grown(this.familyOf, (n) => new Uint8Array(n));
+    this.stripeOfSlot = grown(this.stripeOfSlot, (n) => new Uint16Array(n));
   }
 }
 

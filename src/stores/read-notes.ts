@@ -20,7 +20,8 @@ const MASK = STRIPES - 1;
  * A key's stripe. Keys end in keyed ids (base64url of an HMAC), so three characters near the
  * end spread them evenly without reading the whole key; `salt` tells apart counter families
  * that count the same key. Keys alike at those places only share a stripe: more notes go
- * stale, nothing reads wrong.
+ * stale, nothing reads wrong. The tables work it out once per entry, from their own flat copy
+ * of the key: reading characters of a concatenated key flattens it, a copy per call.
  */
 export function stripeOf(key: string, salt: number): number {
   const n = key.length;

@@ -23,6 +23,8 @@ export interface ValueTableOptions {
 interface Entry {
   value: string;
   readonly expiresAt: number;
+  /** Its key's stripe (see read-notes.ts), from the table's own flat copy of the key. */
+  readonly stripe: number;
 }
 
 export class ValueTable {
@@ -66,7 +68,7 @@ export class ValueTable {
     }
     const entry = this.liveEntry(key, now);
     // After the lookup, which may have removed an expired key (a change of its own).
-    note.stripe = stripeOf(key, 0);
+    note.stripe = entry === undefined ? stripeOf(key, 0) : entry.stripe;
     note.version = this.versions.of(note.stripe);
     note.value = entry?.value;
     note.expiresAt = entry?.expiresAt ?? 0;
@@ -76,8 +78,11 @@ export class ValueTable {
   set(key: string, value: string, ttlMs: number): void {
     const map = this.mapFor(key);
     this.drop(map, key); // re-insert so eviction order follows the latest write
-    map.set(flatCopy(key), { value, expiresAt: this.options.now() + ttlMs });
-    this.versions.bump(stripeOf(key, 0));
+    // Characters are read from the flat copy: the caller's key is often a concatenation.
+    const own = flatCopy(key);
+    const stripe = stripeOf(own, 0);
+    map.set(own, { value, expiresAt: this.options.now() + ttlMs, stripe });
+    this.versions.bump(stripe);
     this.evictIfFull(key);
   }
 
@@ -93,7 +98,7 @@ export class ValueTable {
     if (entry) {
       const next = Number(entry.value) + 1;
       entry.value = String(next);
-      this.versions.bump(stripeOf(key, 0));
+      this.versions.bump(entry.stripe);
       return next;
     }
     this.set(key, '1', ttlMs);
@@ -129,7 +134,10 @@ export class ValueTable {
 
   /** Every removal goes through here, so notes of the key go stale (see read-notes.ts). */
   private drop(map: Map<string, Entry>, key: string): void {
-    if (map.delete(key)) this.versions.bump(stripeOf(key, 0));
+    const entry = map.get(key);
+    if (entry === undefined) return;
+    map.delete(key);
+    this.versions.bump(entry.stripe);
   }
 
   private mapFor(key: string): Map<string, Entry> {
