@@ -1,11 +1,10 @@
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { CounterState, CounterTable } from './counter-table.js';
-import type { CounterNote } from './read-notes.js';
 import { StoreAbstract } from './rlf-store-abstract.js';
 import { keepHiddenClass } from '../runtime/hidden-classes.js';
 
 // The library answers every increment with one it drops: see keepHiddenClass. Its numbers
-// come from the table's Float64Arrays: an example holding small integers would keep a map
+// come from the table's number[]s: an example holding small integers would keep a map
 // whose fields a real answer generalises (a new map, which would die again).
 keepHiddenClass(new RateLimiterRes(0.5, 0.5, 0.5, false));
 
@@ -54,8 +53,8 @@ export class RateLimiterCompactMemory extends StoreAbstract {
   }
 
   /** `peek` through a note of what the last read of this counter found (see `CounterTable.getNoted`). */
-  peekNoted(key: string, now: number, note: CounterNote): CounterState | undefined {
-    return this.table.getNoted(this.family, key, now, note);
+  peekNoted(key: string, now: number, notes: number[], at: number): CounterState | undefined {
+    return this.table.getNoted(this.family, key, now, notes, at);
   }
 
   /**

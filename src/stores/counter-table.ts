@@ -1,5 +1,5 @@
 import { StoreConfigError } from './errors.js';
-import { type CounterNote, StripeVersions, stripeOf } from './read-notes.js';
+import { StripeVersions, stripeOf } from './read-notes.js';
 
 /**
  * A bounded, timer-free table of fixed-window counters for the embedded store.
@@ -101,27 +101,33 @@ export class CounterTable {
   }
 
   /**
-   * `get` through a note of what the last read of this counter found (updated in place): while
-   * no change to the counter's stripe happened since, the noted answer stands and no lookup is
-   * made (see read-notes.ts). `note` belongs to this (family, key) alone.
+   * `get` through a note of what the last read of this counter found (`notes` from `at`, in
+   * read-notes.ts's layout, updated in place): while no change to the counter's stripe
+   * happened since, the noted answer stands and no lookup is made. The note belongs to this
+   * (family, key) alone.
    */
-  getNoted(family: number, key: string, now: number, note: CounterNote): CounterState | undefined {
-    if (note.version === this.versions.of(note.stripe)) {
-      if (note.consumed < 0) return undefined;
-      if (note.expiresAt > now) return { consumed: note.consumed, msBeforeNext: note.expiresAt - now };
+  getNoted(family: number, key: string, now: number, notes: number[], at: number): CounterState | undefined {
+    if (notes[at + 1] === this.versions.of(notes[at] as number)) {
+      const consumed = notes[at + 2] as number;
+      const expiresAt = notes[at + 3] as number;
+      if (consumed < 0) return undefined;
+      if (expiresAt > now) return { consumed, msBeforeNext: expiresAt - now };
       // Expired: looked up, so the table drops it as any read would.
     }
     const slot = this.liveSlot(family, key, now);
     // After the lookup, which may have removed an expired counter (a change of its own).
-    note.stripe = slot < 0 ? stripeOf(key, family) : (this.stripeOfSlot[slot] as number);
-    note.version = this.versions.of(note.stripe);
+    const stripe = slot < 0 ? stripeOf(key, family) : (this.stripeOfSlot[slot] as number);
+    notes[at] = stripe;
+    notes[at + 1] = this.versions.of(stripe);
     if (slot < 0) {
-      note.consumed = -1;
+      notes[at + 2] = -1;
       return undefined;
     }
-    note.consumed = this.consumed[slot] as number;
-    note.expiresAt = this.expiresAt[slot] as number;
-    return { consumed: note.consumed, msBeforeNext: note.expiresAt - now };
+    const consumed = this.consumed[slot] as number;
+    const expiresAt = this.expiresAt[slot] as number;
+    notes[at + 2] = consumed;
+    notes[at + 3] = expiresAt;
+    return { consumed, msBeforeNext: expiresAt - now };
   }
 
   /**

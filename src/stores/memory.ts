@@ -3,7 +3,7 @@ import { family } from '../signals/velocity.js';
 import { checkCounterSpec, checkLockArguments, checkPoints, checkTtl } from './checks.js';
 import { RateLimiterCompactMemory } from './compact-limiter.js';
 import { CounterTable } from './counter-table.js';
-import { CounterNote, ValueNote } from './read-notes.js';
+import { blankNotes, COUNTER_NOTE, VALUE_NOTE } from './read-notes.js';
 import { StoreConfigError } from './errors.js';
 import type {
   CounterIncrement,
@@ -112,37 +112,35 @@ export class MemoryStore implements Store {
    */
   private readNow(request: ReadRequest): ReadResult {
     const now = this.now();
+    const wanted = request.counters;
+    const keys = request.keys;
     const hints = request.hints;
-    if (hints !== undefined && hints.owner !== this) {
-      hints.owner = this;
-      hints.counters.length = 0;
-      hints.values.length = 0;
+    let notes: number[] | undefined;
+    let strings: (string | undefined)[] | undefined;
+    if (hints !== undefined) {
+      if (hints.owner !== this || hints.numbers === undefined || hints.strings === undefined) {
+        const blank = blankNotes(wanted.length, keys.length);
+        hints.owner = this;
+        hints.numbers = blank.numbers;
+        hints.strings = blank.strings;
+      }
+      notes = hints.numbers;
+      strings = hints.strings;
     }
     const counters: CounterValue[] = [];
     // Indexed loops: a returning user's request is frozen and shared, and iterating a frozen
     // array allocates an iterator result per element where an index does not.
-    const wanted = request.counters;
     for (let i = 0; i < wanted.length; i++) {
       const { spec, key } = wanted[i] as CounterRef;
       const limiter = this.limiter(spec);
-      if (hints === undefined) {
-        counters.push(limiter.peek(key, now) ?? NO_COUNTER);
-        continue;
-      }
-      let note = hints.counters[i] as CounterNote | undefined;
-      if (note === undefined) hints.counters[i] = note = new CounterNote();
-      counters.push(limiter.peekNoted(key, now, note) ?? NO_COUNTER);
+      const state = notes === undefined ? limiter.peek(key, now) : limiter.peekNoted(key, now, notes, i * COUNTER_NOTE);
+      counters.push(state ?? NO_COUNTER);
     }
     const values: (string | undefined)[] = [];
-    const keys = request.keys;
-    for (let i = 0; i < keys.length; i++) {
-      if (hints === undefined) {
-        values.push(this.values.get(keys[i] as string, now));
-        continue;
-      }
-      let note = hints.values[i] as ValueNote | undefined;
-      if (note === undefined) hints.values[i] = note = new ValueNote();
-      values.push(this.values.getNoted(keys[i] as string, now, note));
+    const valuesAt = wanted.length * COUNTER_NOTE;
+    for (let j = 0; j < keys.length; j++) {
+      const key = keys[j] as string;
+      values.push(notes === undefined || strings === undefined ? this.values.get(key, now) : this.values.getNoted(key, now, notes, valuesAt + j * VALUE_NOTE, strings, j));
     }
     return { counters, values };
   }

@@ -29,21 +29,25 @@ export function stripeOf(key: string, salt: number): number {
   return (n * 31 + salt * 131 + (key.charCodeAt(n - 2) | 0) * 4099 + (key.charCodeAt(n - 3) | 0) * 67 + (key.charCodeAt(n - 4) | 0)) & MASK;
 }
 
-/** What a counter read found: `consumed` -1 when there was none. */
-export class CounterNote {
-  stripe = 0;
-  /** -1: nothing noted yet (no count matches it). */
-  version = -1;
-  consumed = -1;
-  expiresAt = 0;
-}
+/**
+ * Where the notes of one read live: the numbers of each counter's note (stripe, version,
+ * consumed or -1 when there was none, expiry) and then of each key's (stripe, version, expiry)
+ * in one array of numbers, and each key's noted value in an array of strings (undefined:
+ * none). A version of -1 is no note: no count is. Measured over 20,000 kept reads: ~0.3 KB for
+ * a known device's read and ~0.6 KB for a whole one, where an object per note took 0.7 and 1.4
+ * KB, and a Float64Array 0.4 and 0.7 (with an ArrayBuffer each for the collector to track).
+ */
+export const COUNTER_NOTE = 4;
+export const VALUE_NOTE = 3;
 
-/** What a plain key's read found: `value` undefined when there was none. */
-export class ValueNote {
-  stripe = 0;
-  version = -1;
-  value: string | undefined = undefined;
-  expiresAt = 0;
+/** Blank notes for a read of `counters` counters and `keys` keys. */
+export function blankNotes(counters: number, keys: number): { numbers: number[]; strings: (string | undefined)[] } {
+  // Doubles from the start (expiries are no small integers): its backing store is never redone.
+  const numbers = new Array<number>(counters * COUNTER_NOTE + keys * VALUE_NOTE).fill(0.5);
+  for (let at = 0; at < numbers.length; at++) numbers[at] = 0;
+  for (let at = 1; at < counters * COUNTER_NOTE; at += COUNTER_NOTE) numbers[at] = -1;
+  for (let at = counters * COUNTER_NOTE + 1; at < numbers.length; at += VALUE_NOTE) numbers[at] = -1;
+  return { numbers, strings: new Array<string | undefined>(keys).fill(undefined) };
 }
 
 /** Each table's write counts, one per stripe. */

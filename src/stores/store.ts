@@ -59,10 +59,10 @@ export interface ReadRequest {
 export class ReadHints {
   /** The store the notes are about; another store starts them afresh. */
   owner: object | undefined = undefined;
-  /** One note per counter of the request, in its order. */
-  readonly counters: unknown[] = [];
-  /** One note per key of the request, in its order. */
-  readonly values: unknown[] = [];
+  /** The numbers noted, in the store's own layout (one array: a kept read stays small). */
+  numbers: number[] | undefined = undefined;
+  /** The strings noted, in the store's own layout. */
+  strings: (string | undefined)[] | undefined = undefined;
 }
 
 export interface ReadResult {

@@ -1,5 +1,5 @@
 import { flatCopy } from './counter-table.js';
-import { StripeVersions, stripeOf, type ValueNote } from './read-notes.js';
+import { StripeVersions, stripeOf } from './read-notes.js';
 
 /**
  * Plain keys of the embedded store (challenges, known devices, cached flags, holds), bounded
@@ -56,23 +56,26 @@ export class ValueTable {
   }
 
   /**
-   * `get` through a note of what the last read of this key found (updated in place): while no
-   * change to the key's stripe happened since, the noted answer stands and no lookup is made
-   * (see read-notes.ts). `note` belongs to this key alone.
+   * `get` through a note of what the last read of this key found (`notes` from `at` and
+   * `strings[j]`, in read-notes.ts's layout, updated in place): while no change to the key's
+   * stripe happened since, the noted answer stands and no lookup is made. The note belongs to
+   * this key alone.
    */
-  getNoted(key: string, now: number, note: ValueNote): string | undefined {
-    if (note.version === this.versions.of(note.stripe)) {
-      if (note.value === undefined) return undefined;
-      if (note.expiresAt > now) return note.value;
+  getNoted(key: string, now: number, notes: number[], at: number, strings: (string | undefined)[], j: number): string | undefined {
+    if (notes[at + 1] === this.versions.of(notes[at] as number)) {
+      const value = strings[j];
+      if (value === undefined) return undefined;
+      if ((notes[at + 2] as number) > now) return value;
       // Expired: looked up, so the table drops it as any read would.
     }
     const entry = this.liveEntry(key, now);
     // After the lookup, which may have removed an expired key (a change of its own).
-    note.stripe = entry === undefined ? stripeOf(key, 0) : entry.stripe;
-    note.version = this.versions.of(note.stripe);
-    note.value = entry?.value;
-    note.expiresAt = entry?.expiresAt ?? 0;
-    return note.value;
+    const stripe = entry === undefined ? stripeOf(key, 0) : entry.stripe;
+    notes[at] = stripe;
+    notes[at + 1] = this.versions.of(stripe);
+    notes[at + 2] = entry === undefined ? 0 : entry.expiresAt;
+    strings[j] = entry?.value;
+    return entry?.value;
   }
 
   set(key: string, value: string, ttlMs: number): void {
