@@ -4,7 +4,7 @@ import { StoreAbstract } from './rlf-store-abstract.js';
 import { keepHiddenClass } from '../runtime/hidden-classes.js';
 
 // The library answers every increment with one it drops: see keepHiddenClass. Its numbers
-// come from the table's number[]s: an example holding small integers would keep a map
+// come from the table's Float64Arrays: an example holding small integers would keep a map
 // whose fields a real answer generalises (a new map, which would die again).
 keepHiddenClass(new RateLimiterRes(0.5, 0.5, 0.5, false));
 

@@ -42,11 +42,9 @@ export const VALUE_NOTE = 3;
 
 /** Blank notes for a read of `counters` counters and `keys` keys. */
 export function blankNotes(counters: number, keys: number): { numbers: number[]; strings: (string | undefined)[] } {
-  // Doubles from the start (expiries are no small integers): its backing store is never redone.
-  const numbers = new Array<number>(counters * COUNTER_NOTE + keys * VALUE_NOTE).fill(0.5);
-  for (let at = 0; at < numbers.length; at++) numbers[at] = 0;
-  for (let at = 1; at < counters * COUNTER_NOTE; at += COUNTER_NOTE) numbers[at] = -1;
-  for (let at = counters * COUNTER_NOTE + 1; at < numbers.length; at += VALUE_NOTE) numbers[at] = -1;
+  // Every field -1: what matters is the versions, and -1 is no note. (The other fields are
+  // written before a note is ever trusted.)
+  const numbers = new Array<number>(counters * COUNTER_NOTE + keys * VALUE_NOTE).fill(-1);
   return { numbers, strings: new Array<string | undefined>(keys).fill(undefined) };
 }
 
