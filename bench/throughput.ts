@@ -18,8 +18,9 @@
  * time in the server (median per window): from its entry to its `next()` for the logins it
  * lets through, to handing its answer to Express for those it answers (401, 429). That is the
  * shield's share alone, with Express's real request objects, which whole-request CPU buries
- * under Express's and the machine's noise; timing it costs the shield's variants a WeakMap
- * write and read per login (bench/lib/login-server.ts). For Redis: redis-server's
+ * under Express's and the machine's noise; one login in 8 is timed, so the timing (a WeakMap
+ * write and read each) costs the shield's variants little (bench/lib/login-server.ts). Beside
+ * CPU, the collector's pauses per request (the server's own GC entries). For Redis: redis-server's
  * CPU and commands per request during the windows, then round trips per decision, path by
  * path, through a counting proxy (bench/lib/round-trips.ts).
  *
@@ -128,6 +129,8 @@ export interface CostWindow {
   readonly statuses: Record<string, number>;
   readonly errors: number;
   readonly cpuUsPerRequest: number;
+  /** Of that CPU, the collector's pauses per request (µs). */
+  readonly gcUsPerRequest?: number;
   /** The login guard's own µs per login it let through, in the server (see login-server.ts). */
   readonly guardUs?: GuardTimes;
   /** The same per login it answered itself (401, 429), until it hands the answer to Express. */
@@ -230,6 +233,7 @@ async function window(live: Live, seconds: number, connections: number, windowIn
     statuses,
     errors: r.errors + r.timeouts,
     cpuUsPerRequest: rounded((after.cpuUs - before.cpuUs) / requests, 1),
+    ...(after.gcUs !== undefined && before.gcUs !== undefined ? { gcUsPerRequest: rounded((after.gcUs - before.gcUs) / requests, 1) } : {}),
     ...(after.guard ? { guardUs: after.guard } : {}),
     ...(after.answered ? { answeredUs: after.answered } : {}),
     heapUsedMB: rounded(after.heapUsed / 1e6, 1),
@@ -243,7 +247,7 @@ function describeWindow(w: Omit<CostWindow, 'round' | 'position'>): string {
   const redis = w.redisCpuUsPerRequest !== undefined ? ` · redis ${w.redisCpuUsPerRequest} µs/req, ${w.redisCommandsPerRequest} cmds/req` : '';
   const times = (label: string, t: GuardTimes | undefined) => (t ? `, ${label} ${t.median} µs (p10 ${t.p10}, p90 ${t.p90})` : '');
   const guard = times('guard', w.guardUs) + times('answering', w.answeredUs);
-  return `${w.rps.toFixed(0)} req/s, p50 ${w.p50ms} ms, p99 ${w.p99ms} ms, ${w.cpuUsPerRequest} µs CPU/req${guard}${redis}, heap ${w.heapUsedMB} MB, ${JSON.stringify(w.statuses)}${w.errors ? `, ${w.errors} errors` : ''}${w.decisions ? ` · ${JSON.stringify(w.decisions)}` : ''}${w.degraded ? `, ${w.degraded} degraded` : ''}`;
+  return `${w.rps.toFixed(0)} req/s, p50 ${w.p50ms} ms, p99 ${w.p99ms} ms, ${w.cpuUsPerRequest} µs CPU/req${w.gcUsPerRequest !== undefined ? ` (GC ${w.gcUsPerRequest})` : ''}${guard}${redis}, heap ${w.heapUsedMB} MB, ${JSON.stringify(w.statuses)}${w.errors ? `, ${w.errors} errors` : ''}${w.decisions ? ` · ${JSON.stringify(w.decisions)}` : ''}${w.degraded ? `, ${w.degraded} degraded` : ''}`;
 }
 
 async function startVariants(settings: Settings, specs: readonly VariantSpec[], script: string, redis: RedisProcess | undefined, log: Log, notes: string[]): Promise<Live[]> {

@@ -13,6 +13,8 @@ export interface ServerStats {
   /** user + system CPU µs since the process started. */
   readonly cpuUs: number;
   readonly heapUsed: number;
+  /** The collector's pauses since the process started (µs), when the server reports them. */
+  readonly gcUs: number | undefined;
   /** The shield's decisions by action, since start (empty without a shield). */
   readonly actions: Record<string, number>;
   /** Decisions served from the shield's in-process insurance (the store was slow or down). */
@@ -37,6 +39,7 @@ export async function serverStats(port: number): Promise<ServerStats> {
   const body = (await getJson(port, '/stats')) as {
     cpu?: { user?: number; system?: number };
     heapUsed?: number;
+    gcUs?: number;
     actions?: Record<string, number>;
     degraded?: number;
     guard?: GuardTimes;
@@ -44,7 +47,7 @@ export async function serverStats(port: number): Promise<ServerStats> {
   };
   const cpuUs = (body.cpu?.user ?? Number.NaN) + (body.cpu?.system ?? Number.NaN);
   if (!Number.isFinite(cpuUs)) throw new Error(`GET /stats on :${port} did not report cpu`);
-  return { cpuUs, heapUsed: body.heapUsed ?? 0, actions: body.actions ?? {}, degraded: body.degraded ?? 0, ...(body.guard ? { guard: body.guard } : {}), ...(body.answered ? { answered: body.answered } : {}) };
+  return { cpuUs, heapUsed: body.heapUsed ?? 0, gcUs: body.gcUs, actions: body.actions ?? {}, degraded: body.degraded ?? 0, ...(body.guard ? { guard: body.guard } : {}), ...(body.answered ? { answered: body.answered } : {}) };
 }
 
 let ticksPerSecond: number | undefined;
