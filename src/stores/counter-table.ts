@@ -101,19 +101,30 @@ export class CounterTable {
   }
 
   /**
+   * What a note (`notes` from `at`) says of its counter while it still holds: its state, or
+   * undefined when it noted none; null when the note is stale or its counter expired since
+   * (then only a lookup can tell). It needs neither the family nor the key: the note belongs
+   * to one counter, so a read answered from notes touches nothing else of the request.
+   */
+  noted(notes: number[], at: number, now: number): CounterState | undefined | null {
+    if (notes[at + 1] !== this.versions.of(notes[at] as number)) return null;
+    const consumed = notes[at + 2] as number;
+    const expiresAt = notes[at + 3] as number;
+    if (consumed < 0) return undefined;
+    if (expiresAt > now) return { consumed, msBeforeNext: expiresAt - now };
+    // Expired: looked up, so the table drops it as any read would.
+    return null;
+  }
+
+  /**
    * `get` through a note of what the last read of this counter found (`notes` from `at`, in
    * read-notes.ts's layout, updated in place): while no change to the counter's stripe
    * happened since, the noted answer stands and no lookup is made. The note belongs to this
    * (family, key) alone.
    */
   getNoted(family: number, key: string, now: number, notes: number[], at: number): CounterState | undefined {
-    if (notes[at + 1] === this.versions.of(notes[at] as number)) {
-      const consumed = notes[at + 2] as number;
-      const expiresAt = notes[at + 3] as number;
-      if (consumed < 0) return undefined;
-      if (expiresAt > now) return { consumed, msBeforeNext: expiresAt - now };
-      // Expired: looked up, so the table drops it as any read would.
-    }
+    const noted = this.noted(notes, at, now);
+    if (noted !== null) return noted;
     const slot = this.liveSlot(family, key, now);
     // After the lookup, which may have removed an expired counter (a change of its own).
     const stripe = slot < 0 ? stripeOf(key, family) : (this.stripeOfSlot[slot] as number);

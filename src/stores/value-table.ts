@@ -56,18 +56,28 @@ export class ValueTable {
   }
 
   /**
+   * What a note (`notes` from `at`, `strings[j]`) says of its key while it still holds: its
+   * value, or undefined when it noted none; null when the note is stale or the key expired
+   * since (then only a lookup can tell). The note belongs to one key, which it does not need.
+   */
+  noted(notes: number[], at: number, strings: (string | undefined)[], j: number, now: number): string | undefined | null {
+    if (notes[at + 1] !== this.versions.of(notes[at] as number)) return null;
+    const value = strings[j];
+    if (value === undefined) return undefined;
+    if ((notes[at + 2] as number) > now) return value;
+    // Expired: looked up, so the table drops it as any read would.
+    return null;
+  }
+
+  /**
    * `get` through a note of what the last read of this key found (`notes` from `at` and
    * `strings[j]`, in read-notes.ts's layout, updated in place): while no change to the key's
    * stripe happened since, the noted answer stands and no lookup is made. The note belongs to
    * this key alone.
    */
   getNoted(key: string, now: number, notes: number[], at: number, strings: (string | undefined)[], j: number): string | undefined {
-    if (notes[at + 1] === this.versions.of(notes[at] as number)) {
-      const value = strings[j];
-      if (value === undefined) return undefined;
-      if ((notes[at + 2] as number) > now) return value;
-      // Expired: looked up, so the table drops it as any read would.
-    }
+    const noted = this.noted(notes, at, strings, j, now);
+    if (noted !== null) return noted;
     const entry = this.liveEntry(key, now);
     // After the lookup, which may have removed an expired key (a change of its own).
     const stripe = entry === undefined ? stripeOf(key, 0) : entry.stripe;
