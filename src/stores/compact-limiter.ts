@@ -52,9 +52,9 @@ export class RateLimiterCompactMemory extends StoreAbstract {
     return this.table.get(this.family, key, now);
   }
 
-  /** `peek` through a note of what the last read of this counter found (see `CounterTable.getNoted`). */
-  peekNoted(key: string, now: number, notes: number[], at: number): CounterState | undefined {
-    return this.table.getNoted(this.family, key, now, notes, at);
+  /** `peek`, noting what it found for the next read (see `CounterTable.getAndNote`). */
+  peekAndNote(key: string, now: number, notes: number[], at: number): CounterState | undefined {
+    return this.table.getAndNote(this.family, key, now, notes, at);
   }
 
   /**

@@ -117,14 +117,11 @@ export class CounterTable {
   }
 
   /**
-   * `get` through a note of what the last read of this counter found (`notes` from `at`, in
-   * read-notes.ts's layout, updated in place): while no change to the counter's stripe
-   * happened since, the noted answer stands and no lookup is made. The note belongs to this
-   * (family, key) alone.
+   * `get`, noting what it found in `notes` from `at` (read-notes.ts's layout, updated in place)
+   * for `noted` to answer the next read of this (family, key) with. The caller asks `noted`
+   * first: this is the lookup for a note that no longer holds.
    */
-  getNoted(family: number, key: string, now: number, notes: number[], at: number): CounterState | undefined {
-    const noted = this.noted(notes, at, now);
-    if (noted !== null) return noted;
+  getAndNote(family: number, key: string, now: number, notes: number[], at: number): CounterState | undefined {
     const slot = this.liveSlot(family, key, now);
     // After the lookup, which may have removed an expired counter (a change of its own).
     const stripe = slot < 0 ? stripeOf(key, family) : (this.stripeOfSlot[slot] as number);

@@ -140,7 +140,7 @@ export class MemoryStore implements Store {
       }
       const { spec, key } = wanted[i] as CounterRef;
       const limiter = this.limiter(spec);
-      const state = notes === undefined ? limiter.peek(key, now) : limiter.peekNoted(key, now, notes, i * COUNTER_NOTE);
+      const state = notes === undefined ? limiter.peek(key, now) : limiter.peekAndNote(key, now, notes, i * COUNTER_NOTE);
       counters.push(state ?? NO_COUNTER);
     }
     const values: (string | undefined)[] = [];
@@ -151,7 +151,7 @@ export class MemoryStore implements Store {
         continue;
       }
       const noted = this.values.noted(notes, valuesAt + j * VALUE_NOTE, strings, j, now);
-      values.push(noted !== null ? noted : this.values.getNoted(keys[j] as string, now, notes, valuesAt + j * VALUE_NOTE, strings, j));
+      values.push(noted !== null ? noted : this.values.getAndNote(keys[j] as string, now, notes, valuesAt + j * VALUE_NOTE, strings, j));
     }
     return { counters, values };
   }

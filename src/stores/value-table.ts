@@ -70,14 +70,11 @@ export class ValueTable {
   }
 
   /**
-   * `get` through a note of what the last read of this key found (`notes` from `at` and
-   * `strings[j]`, in read-notes.ts's layout, updated in place): while no change to the key's
-   * stripe happened since, the noted answer stands and no lookup is made. The note belongs to
-   * this key alone.
+   * `get`, noting what it found in `notes` from `at` and `strings[j]` (read-notes.ts's layout,
+   * updated in place) for `noted` to answer the next read of this key with. The caller asks
+   * `noted` first: this is the lookup for a note that no longer holds.
    */
-  getNoted(key: string, now: number, notes: number[], at: number, strings: (string | undefined)[], j: number): string | undefined {
-    const noted = this.noted(notes, at, strings, j, now);
-    if (noted !== null) return noted;
+  getAndNote(key: string, now: number, notes: number[], at: number, strings: (string | undefined)[], j: number): string | undefined {
     const entry = this.liveEntry(key, now);
     // After the lookup, which may have removed an expired key (a change of its own).
     const stripe = entry === undefined ? stripeOf(key, 0) : entry.stripe;
