@@ -129,7 +129,7 @@ export class ValueTable {
         continue;
       }
       const [key, entry] = next.value;
-      if (entry.expiresAt <= now) this.drop(maps[this.sweepMap] as Map<string, Entry>, key);
+      if (entry.expiresAt <= now) this.drop(maps[this.sweepMap] as Map<string, Entry>, key, entry);
     }
   }
 
@@ -138,13 +138,15 @@ export class ValueTable {
     const entry = map.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt > now) return entry;
-    this.drop(map, key);
+    this.drop(map, key, entry);
     return undefined;
   }
 
-  /** Every removal goes through here, so notes of the key go stale (see read-notes.ts). */
-  private drop(map: Map<string, Entry>, key: string): void {
-    const entry = map.get(key);
+  /**
+   * Every removal goes through here, so notes of the key go stale (see read-notes.ts). A caller
+   * that already holds the key's entry passes it: no second lookup.
+   */
+  private drop(map: Map<string, Entry>, key: string, entry: Entry | undefined = map.get(key)): void {
     if (entry === undefined) return;
     map.delete(key);
     this.versions.bump(entry.stripe);
